@@ -1,0 +1,239 @@
+// Package awslambda runs ccc-enricher as an AWS Lambda function
+// (provided.al2023, started with aws-lambda-go's lambda.Start). It adapts
+// the platform's events to one http.Handler and runs scheduled jobs; it
+// holds no business logic.
+//
+// # Events
+//
+// The handler from NewHandler takes the raw event and tells its kind by its
+// shape, in this order:
+//
+//  1. EventBridge scheduled event: "detail-type" is "Scheduled Event" and
+//     "source" is "aws.events" or "aws.scheduler". It runs the job named by
+//     the string detail.job, or DefaultJob when there is none (an EventBridge
+//     schedule's detail is {}), for the event's "time".
+//  2. Job event: an object with a string "job" and no HTTP members, such as
+//     {"job":"reconcile","time":"2026-01-02T03:10:00Z"}: the constant Input
+//     of a schedule, an EventBridge Scheduler target (whose input template
+//     may insert <aws.scheduler.scheduled-time>) or a manual
+//     `aws lambda invoke`. "time" (RFC 3339) is optional and defaults to now.
+//  3. Payload 2.0 ("version": "2.0"): a Function URL event when
+//     requestContext.domainName is a *.lambda-url.* host, or when it has no
+//     routeKey (aws-lambda-go's LambdaFunctionURLRequest has none); else an
+//     HTTP API event. The two replies differ only in that the HTTP API
+//     accepts multiValueHeaders, so a Function URL behind a custom host that
+//     sends a routeKey still gets a valid reply.
+//  4. Payload 1.0: a string "httpMethod" and a "version" that is absent or
+//     "1.0", from a REST API or an HTTP API configured for payload 1.0.
+//     Application Load Balancer events (requestContext.elb) are refused.
+//
+// Anything else is an error, which Lambda reports to the caller (API
+// Gateway answers 502) or, for asynchronous invocations, retries and then
+// sends to the on-failure destination: never a silent success.
+//
+// # Paths
+//
+// The handler sees the route path, without what API Gateway puts in front
+// of it: the stage (an HTTP API on a named stage puts it in rawPath) or a
+// custom domain's base path mapping (which appears in the REST path).
+// The route template (REST resource, HTTP API routeKey) and its path
+// parameters tell how many trailing segments of the path the route owns;
+// without a template ($default route) a leading "/<stage>" is removed.
+//
+// # Requests and replies
+//
+// The conversion itself is aws-lambda-go-api-proxy's core package: request
+// bodies are base64-decoded as flagged, multi-value query parameters and
+// headers (REST), cookies and comma-joined headers (2.0) are restored,
+// RemoteAddr is the source IP, and the request context is the invocation's
+// (aws-lambda-go's lambdacontext, with its deadline). X-Request-Id is set
+// from the gateway's request id when the client sent none. Replies are
+// recorded with net/http's rules (the first status wins, 200 by default, a
+// missing Content-Type is sniffed) and returned in the event's own shape,
+// base64-encoded when the body is not UTF-8.
+package awslambda
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// Job runs a scheduled job for the time it was scheduled.
+type Job func(ctx context.Context, scheduled time.Time) error
+
+// DefaultJob is the job a scheduled event runs when it names none.
+const DefaultJob = "reconcile"
+
+// NewHandler returns the handler for lambda.Start. It recognises API
+// Gateway REST (payload 1.0), HTTP API (payload 2.0) and Function URL
+// events and serves them with h, replying in the matching shape;
+// EventBridge scheduled events and job events run jobs[name] (see the
+// package documentation for how an event names its job); anything else is
+// an error the platform sees.
+func NewHandler(h http.Handler, jobs map[string]Job) func(ctx context.Context, event json.RawMessage) (any, error) {
+	d := &dispatcher{h: h, jobs: jobs}
+	return func(ctx context.Context, event json.RawMessage) (any, error) {
+		resp, err := d.handle(ctx, event)
+		if err != nil {
+			// Lambda reports the error to the caller but logs nothing of
+			// it; the message names the failure, never the event's values.
+			slog.Default().WarnContext(ctx, "invocation failed", "request_id", requestID(ctx), "error", err.Error())
+		}
+		return resp, err
+	}
+}
+
+type dispatcher struct {
+	h    http.Handler
+	jobs map[string]Job
+}
+
+// probe holds the members that tell events apart.
+type probe struct {
+	Version        string          `json:"version"`
+	RouteKey       *string         `json:"routeKey"`
+	HTTPMethod     string          `json:"httpMethod"`
+	Source         string          `json:"source"`
+	DetailType     string          `json:"detail-type"`
+	Job            string          `json:"job"`
+	RequestContext json.RawMessage `json:"requestContext"`
+}
+
+func (d *dispatcher) handle(ctx context.Context, event json.RawMessage) (any, error) {
+	var p probe
+	if err := json.Unmarshal(event, &p); err != nil {
+		return nil, fmt.Errorf("unrecognized event: %s", describe(event))
+	}
+	var rc struct {
+		DomainName string          `json:"domainName"`
+		ELB        json.RawMessage `json:"elb"`
+		HTTP       struct {
+			Method string `json:"method"`
+		} `json:"http"`
+	}
+	if len(p.RequestContext) > 0 && string(p.RequestContext) != "null" {
+		if err := json.Unmarshal(p.RequestContext, &rc); err != nil {
+			return nil, fmt.Errorf("unrecognized event: %s", describe(event))
+		}
+	}
+	switch {
+	case p.DetailType == "Scheduled Event" && (p.Source == "aws.events" || p.Source == "aws.scheduler"):
+		return d.scheduled(ctx, event)
+	case p.Job != "" && p.HTTPMethod == "" && p.RequestContext == nil && p.Version == "":
+		return d.jobEvent(ctx, event)
+	case p.Version == "2.0" && rc.HTTP.Method != "":
+		if isFunctionURL(rc.DomainName) || p.RouteKey == nil {
+			return d.functionURL(ctx, event)
+		}
+		return d.httpAPI(ctx, event)
+	case p.HTTPMethod != "" && (p.Version == "" || p.Version == "1.0") && len(rc.ELB) == 0:
+		return d.rest(ctx, event)
+	}
+	return nil, fmt.Errorf("unrecognized event: %s", describe(event))
+}
+
+// isFunctionURL reports whether host is a Lambda function URL's,
+// <url-id>.lambda-url.<region>.on.aws.
+func isFunctionURL(host string) bool {
+	return strings.Contains(host, ".lambda-url.")
+}
+
+// describe names an unrecognized event by its member names: enough to tell
+// what sent it, while the values may hold credentials.
+func describe(event []byte) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(event, &m) != nil {
+		return "not a JSON object"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if len(keys) > 10 {
+		keys = append(keys[:10], "…")
+	}
+	return fmt.Sprintf("object with members %v", keys)
+}
+
+// requestID returns the invocation's AWS request id for logs.
+func requestID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return lc.AwsRequestID
+	}
+	return ""
+}
+
+// jobReply is the result of a successful job invocation.
+type jobReply struct {
+	Job       string    `json:"job"`
+	Scheduled time.Time `json:"scheduled"`
+}
+
+// scheduled runs the job of an EventBridge scheduled event.
+func (d *dispatcher) scheduled(ctx context.Context, event []byte) (any, error) {
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return nil, fmt.Errorf("scheduled event: %w", err)
+	}
+	name := DefaultJob
+	var detail struct {
+		Job string `json:"job"`
+	}
+	// A schedule's detail is {}; a rule that forwards another event's
+	// detail may name the job there.
+	if json.Unmarshal(ev.Detail, &detail) == nil && detail.Job != "" {
+		name = detail.Job
+	}
+	at := ev.Time
+	if at.IsZero() {
+		at = time.Now()
+	}
+	return d.run(ctx, name, at)
+}
+
+// jobEvent runs the job of a job event.
+func (d *dispatcher) jobEvent(ctx context.Context, event []byte) (any, error) {
+	var ev struct {
+		Job  string `json:"job"`
+		Time string `json:"time"`
+	}
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return nil, fmt.Errorf("job event: %w", err)
+	}
+	at := time.Now()
+	if ev.Time != "" {
+		t, err := time.Parse(time.RFC3339, ev.Time)
+		if err != nil {
+			return nil, fmt.Errorf("job event: time %q is not RFC 3339", ev.Time)
+		}
+		at = t
+	}
+	return d.run(ctx, ev.Job, at)
+}
+
+func (d *dispatcher) run(ctx context.Context, name string, at time.Time) (any, error) {
+	job := d.jobs[name]
+	if job == nil {
+		return nil, fmt.Errorf("no job named %q", name)
+	}
+	if err := job(ctx, at); err != nil {
+		return nil, fmt.Errorf("job %s for %s: %w", name, at.UTC().Format(time.RFC3339), err)
+	}
+	slog.Default().InfoContext(ctx, "job done", "request_id", requestID(ctx), "job", name, "scheduled", at.UTC().Format(time.RFC3339))
+	return jobReply{Job: name, Scheduled: at.UTC()}, nil
+}
+
+// errNoStatus cannot happen with statusWriter in front of the proxy
+// writers; it is checked so that a change there fails loudly.
+var errNoStatus = errors.New("handler reply has no status")

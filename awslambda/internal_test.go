@@ -1,0 +1,124 @@
+package awslambda
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRoutePath(t *testing.T) {
+	tests := []struct {
+		name, path, template string
+		params               map[string]string
+		stage, want          string
+	}{
+		{"plain route", "/push", "/push", nil, "prod", "/push"},
+		{"base path mapping", "/v1/push", "/push", nil, "prod", "/push"},
+		{"templated route", "/v1/sessions/abc/enrich", "/sessions/{id}/enrich", map[string]string{"id": "abc"}, "prod", "/sessions/abc/enrich"},
+		{"greedy proxy", "/api/sessions/abc/enrich", "/{proxy+}", map[string]string{"proxy": "sessions/abc/enrich"}, "prod", "/sessions/abc/enrich"},
+		{"greedy under a prefix", "/v1/api/x/y", "/api/{rest+}", map[string]string{"rest": "x/y"}, "", "/api/x/y"},
+		{"trailing slash kept", "/v1/push/", "/push", nil, "prod", "/push/"},
+		{"root resource", "/v1", "/", nil, "prod", "/"},
+		{"HTTP API stage prefix", "/prod/push", "/push", nil, "prod", "/push"},
+		{"default route strips the stage", "/staging/healthz", "", nil, "staging", "/healthz"},
+		{"default route on $default", "/healthz", "", nil, "$default", "/healthz"},
+		{"stage alone", "/staging", "", nil, "staging", "/"},
+		{"stage-like first segment is kept", "/stagingarea/x", "", nil, "staging", "/stagingarea/x"},
+		{"greedy value missing: stage rule", "/prod/push", "/{proxy+}", nil, "prod", "/push"},
+		{"template longer than path", "/push", "/a/b/c", nil, "", "/push"},
+		{"empty path", "", "", nil, "", "/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := routePath(tt.path, tt.template, tt.params, tt.stage); got != tt.want {
+				t.Errorf("routePath(%q, %q, %v, %q) = %q, want %q", tt.path, tt.template, tt.params, tt.stage, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseTencentSecret(t *testing.T) {
+	tests := []struct {
+		name, raw, id, key string
+		ok                 bool
+	}{
+		{"SDK names", `{"SecretId":"AKIDa","SecretKey":"k1"}`, "AKIDa", "k1", true},
+		{"environment names", `{"TENCENTCLOUD_SECRET_ID":"AKIDb","TENCENTCLOUD_SECRET_KEY":"k2"}`, "AKIDb", "k2", true},
+		{"both: SDK names win", `{"SecretId":"AKIDa","SecretKey":"k1","TENCENTCLOUD_SECRET_ID":"AKIDb","TENCENTCLOUD_SECRET_KEY":"k2"}`, "AKIDa", "k1", true},
+		{"incomplete SDK pair falls back", `{"SecretId":"AKIDa","TENCENTCLOUD_SECRET_ID":"AKIDb","TENCENTCLOUD_SECRET_KEY":"k2"}`, "AKIDb", "k2", true},
+		{"spaces trimmed", `{"SecretId":" AKIDa\n","SecretKey":"k1 "}`, "AKIDa", "k1", true},
+		{"extra members", `{"SecretId":"AKIDa","SecretKey":"k1","note":"rotated"}`, "AKIDa", "k1", true},
+		{"mixed pair refused", `{"SecretId":"AKIDa","TENCENTCLOUD_SECRET_KEY":"k2"}`, "", "", false},
+		{"empty value", `{"SecretId":"AKIDa","SecretKey":""}`, "", "", false},
+		{"number value", `{"SecretId":"AKIDa","SecretKey":12345}`, "", "", false},
+		{"not JSON", `AKIDa:k1`, "", "", false},
+		{"array", `["AKIDa","k1"]`, "", "", false},
+		{"empty", ``, "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, key, err := parseTencentSecret([]byte(tt.raw))
+			if (err == nil) != tt.ok || id != tt.id || key != tt.key {
+				t.Fatalf("parseTencentSecret = %q, %q, %v; want %q, %q, ok=%v", id, key, err, tt.id, tt.key, tt.ok)
+			}
+			if err != nil && (strings.Contains(err.Error(), "AKIDa") || strings.Contains(err.Error(), "k1") || strings.Contains(err.Error(), "12345")) {
+				t.Errorf("error %q quotes the secret", err)
+			}
+		})
+	}
+}
+
+func FuzzParseTencentSecret(f *testing.F) {
+	f.Add([]byte(`{"SecretId":"AKIDa","SecretKey":"k1"}`))
+	f.Add([]byte(`{"TENCENTCLOUD_SECRET_ID":"AKIDb","TENCENTCLOUD_SECRET_KEY":"k2"}`))
+	f.Add([]byte(`{"SecretId":"AKIDa","SecretKey":{"x":1}}`))
+	f.Add([]byte(`{"SecretId":"\u0041KID"`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		id, key, err := parseTencentSecret(raw)
+		if err != nil {
+			if !errors.Is(err, errSecretShape) {
+				t.Fatalf("error %v is not errSecretShape, so it may quote the secret", err)
+			}
+			return
+		}
+		if id == "" || key == "" {
+			t.Fatalf("success with an empty half: %q, %q", id, key)
+		}
+	})
+}
+
+// FuzzHandler feeds arbitrary events to the Lambda handler: it returns a
+// reply or an error and never panics, and the only replies it gives are
+// the three HTTP shapes and job results.
+func FuzzHandler(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	h := NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(w, r.Body)
+	}), map[string]Job{DefaultJob: func(context.Context, time.Time) error { return nil }})
+	f.Fuzz(func(t *testing.T, event []byte) {
+		resp, err := h(context.Background(), json.RawMessage(event))
+		if err != nil {
+			if resp != nil {
+				t.Fatalf("error %v with reply %#v", err, resp)
+			}
+			return
+		}
+		if _, err := json.Marshal(resp); err != nil {
+			t.Fatalf("reply %#v does not marshal: %v", resp, err)
+		}
+	})
+}

@@ -1,0 +1,39 @@
+package ccc
+
+import "testing"
+
+func TestEndStatusName(t *testing.T) {
+	// The EndStatus table of ccc-api.md, in full.
+	want := map[int64]string{
+		1: "ok", 100: "blackList", 102: "ivrGiveUp", 103: "waitingGiveUp", 104: "ringingGiveUp",
+		105: "noSeatOnline", 106: "notWorkTime", 107: "ivrEnd", 108: "restrictedCallee",
+		109: "tooManyRequest", 110: "restrictedArea", 111: "restrictedTime", 202: "notAnswer",
+		203: "userReject", 204: "powerOff", 205: "numberNotExist", 206: "busy", 207: "outOfCredit",
+		208: "operatorError", 209: "callerCancel", 210: "notInService", 211: "clientError",
+		212: "carrierBlocked", 213: "callReminder", 215: "numberInvalid", 216: "callRestricted",
+		217: "calleeRestricted", 218: "areaRestricted", 219: "promptCallForwarding",
+		220: "callerCancelWhileRing", 221: "callerCancelWithoutRing", 222: "voiceMailReached",
+		501: "callConflict", 502: "clientTimeout", 503: "voipClientError",
+	}
+	for code, name := range want {
+		if got := EndStatusName(code); got != name {
+			t.Errorf("EndStatusName(%d) = %q, want %q", code, got, name)
+		}
+	}
+	if len(endStatusNames) != len(want) {
+		t.Errorf("%d names, want %d", len(endStatusNames), len(want))
+	}
+	for _, code := range []int64{0, -1, 2, 101, 214, 999} {
+		if got := EndStatusName(code); got != "" {
+			t.Errorf("EndStatusName(%d) = %q, want \"\"", code, got)
+		}
+	}
+}
+
+func TestCallTypeName(t *testing.T) {
+	for code, want := range map[int64]string{1: "outbound", 2: "inbound", 3: "audioInbound", 4: "", 5: "predictiveOutbound", 6: "internal", 0: ""} {
+		if got := CallTypeName(code); got != want {
+			t.Errorf("CallTypeName(%d) = %q, want %q", code, got, want)
+		}
+	}
+}

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+
+	"github.com/ccc-enricher/ccc-enricher/awslambda"
+	"github.com/ccc-enricher/ccc-enricher/ccc"
+	"github.com/ccc-enricher/ccc-enricher/config"
+	"github.com/ccc-enricher/ccc-enricher/enrich"
+	"github.com/ccc-enricher/ccc-enricher/handler"
+	"github.com/ccc-enricher/ccc-enricher/push"
+	"github.com/ccc-enricher/ccc-enricher/scf"
+	"github.com/ccc-enricher/ccc-enricher/sink"
+	"github.com/ccc-enricher/ccc-enricher/tcemu"
+	"github.com/ccc-enricher/ccc-enricher/tcloud"
+)
+
+type platform int
+
+const (
+	platformLocal platform = iota
+	platformAWS
+	platformSCF
+)
+
+// app is the wired program: one handler and the jobs, built once per
+// process (a cold start) from the configuration.
+type app struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	handler  http.Handler
+	enricher *enrich.Enricher
+	ccc      *ccc.Client
+	// sample is the embedded emulator's sample call, when CCC_ENDPOINT=emulator.
+	sample *tcemu.Sample
+	closers []func()
+}
+
+// emulatorKeys are the demo key pair the embedded emulator accepts. They
+// open nothing but the emulator.
+const (
+	emulatorSecretID  = "AKIDemulatorEXAMPLE0000000000000000"
+	emulatorSecretKey = "emulatorSecretKeyEXAMPLE000000000"
+)
+
+func newApp(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger, p platform) (*app, error) {
+	a := &app{cfg: cfg, log: log}
+	cred, endpoint, err := a.tencent(ctx, getenv, p)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	tc, err := tcloud.NewClient("ccc", "2020-02-10", tcloud.Config{
+		Endpoint: endpoint, Region: cfg.CCC.Region, Timeout: cfg.CCC.Timeout,
+	}, cred)
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("CCC_ENDPOINT: %w", err)
+	}
+	a.ccc = ccc.New(tc, ccc.Options{Rate: cfg.CCC.Rate, SessionGrace: cfg.CCC.SessionGrace})
+
+	deps := sink.Deps{
+		HTTPClient: &http.Client{},
+		Stdout:     os.Stdout,
+		AWS:        func(ctx context.Context) (aws.Config, error) { return awsconfig.LoadDefaultConfig(ctx) },
+		Tencent:    cred,
+	}
+	out, err := sink.New(ctx, cfg.Sink, deps)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	if cfg.DeadLetter.Kind != "" {
+		deps.Prefix = "DLQ_"
+		dlq, err := sink.New(ctx, cfg.DeadLetter, deps)
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		out = sink.WithDeadLetter(out, dlq)
+	}
+
+	a.enricher = &enrich.Enricher{
+		Detail:         a.ccc,
+		Sink:           out,
+		ForwardPartial: cfg.OnDetailFailure == config.DetailForwardPartial,
+		MaskPhones:     cfg.MaskPhoneNumbers,
+	}
+	opts := handler.Options{
+		AllowApp:     cfg.AllowsApp,
+		Enricher:     a.enricher,
+		APIToken:     cfg.APIToken,
+		MaxBodyBytes: cfg.Push.MaxBodyBytes,
+		Timeout:      cfg.RequestTimeout,
+		Logger:       log,
+	}
+	switch cfg.Push.Auth {
+	case config.AuthNone:
+		opts.Auth = push.NoAuth()
+		log.Warn("PUSH_AUTH=none: anyone who knows the URL can push; use basic or oauth2 in production")
+	case config.AuthBasic:
+		opts.Auth = push.Basic(cfg.Push.BasicUsername, cfg.Push.BasicPassword)
+	case config.AuthOAuth2:
+		o := push.NewOAuth2(cfg.Push.OAuthClientID, cfg.Push.OAuthSecret, cfg.Push.OAuthTokenTTL, time.Now)
+		opts.Auth, opts.TokenEndpoint = o, o.TokenHandler()
+	}
+	a.handler = handler.New(opts)
+	return a, nil
+}
+
+// tencent returns the credential and CCC endpoint for the platform. With
+// CCC_ENDPOINT=emulator it starts the embedded emulator on loopback and
+// returns its key pair, so that everything runs offline.
+func (a *app) tencent(ctx context.Context, getenv func(string) string, p platform) (common.CredentialIface, string, error) {
+	if a.cfg.CCC.Endpoint == config.EmulatorEndpoint {
+		emu := tcemu.New(tcemu.Options{SecretID: emulatorSecretID, SecretKey: emulatorSecretKey})
+		sample, err := tcemu.LoadSamples(emu, time.Now())
+		if err != nil {
+			return nil, "", fmt.Errorf("emulator: %w", err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, "", fmt.Errorf("emulator: %w", err)
+		}
+		srv := &http.Server{Handler: emu, ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		a.closers = append(a.closers, func() { srv.Close() })
+		a.sample = &sample
+		a.log.Info("using the embedded CCC API emulator", "addr", ln.Addr().String())
+		return tcloud.StaticCredential(emulatorSecretID, emulatorSecretKey, ""), "http://" + ln.Addr().String(), nil
+	}
+	if arn := getenv("TENCENTCLOUD_SECRET_ARN"); arn != "" && p == platformAWS {
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, "", fmt.Errorf("TENCENTCLOUD_SECRET_ARN: load AWS config: %w", err)
+		}
+		id, key, err := awslambda.TencentSecret(ctx, awsCfg, arn)
+		if err != nil {
+			return nil, "", fmt.Errorf("TENCENTCLOUD_SECRET_ARN: %w", err)
+		}
+		return tcloud.StaticCredential(id, key, ""), a.cfg.CCC.Endpoint, nil
+	}
+	cred, err := tcloud.CredentialFromEnv(getenv)
+	if err != nil {
+		return nil, "", err
+	}
+	return cred, a.cfg.CCC.Endpoint, nil
+}
+
+func (a *app) close() {
+	for _, c := range a.closers {
+		c()
+	}
+}
+
+// scfJobs and awsJobs name the scheduled jobs for each platform's timer.
+func (a *app) scfJobs() map[string]scf.Job {
+	return map[string]scf.Job{"reconcile": a.reconcileJob}
+}
+
+func (a *app) awsJobs() map[string]awslambda.Job {
+	return map[string]awslambda.Job{"reconcile": a.reconcileJob}
+}
+

@@ -1,0 +1,129 @@
+// Command bootstrap is ccc-enricher's one executable. It serves every
+// environment without flags, chosen by what the environment provides:
+//
+//   - AWS_LAMBDA_RUNTIME_API set: an AWS Lambda function (provided.al2023)
+//     for API Gateway REST, HTTP API and Function URL events, scheduled
+//     events and SQS redrive;
+//   - SCF_RUNTIME_API set: a Tencent SCF custom-runtime event function for
+//     API Gateway and timer triggers;
+//   - neither: a local HTTP server on PORT serving the same handler.
+//
+// Subcommands run the same pipeline by hand: "demo" runs offline against
+// the embedded CCC API emulator and prints an enriched record; "reconcile"
+// and "backfill" deliver calls that never reached the sink.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/ccc-enricher/ccc-enricher/awslambda"
+	"github.com/ccc-enricher/ccc-enricher/config"
+	"github.com/ccc-enricher/ccc-enricher/scf"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "ccc-enricher:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "demo":
+			return demo(ctx, os.Stdout, os.Stderr)
+		case "reconcile", "backfill":
+			return runCommand(ctx, args)
+		case "-h", "-help", "--help", "help":
+			fmt.Fprint(os.Stdout, usage)
+			return nil
+		default:
+			return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+		}
+	}
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(os.Stderr, cfg.LogLevel)
+	switch {
+	case os.Getenv("AWS_LAMBDA_RUNTIME_API") != "":
+		a, err := newApp(ctx, cfg, os.Getenv, log, platformAWS)
+		if err != nil {
+			return err
+		}
+		lambda.Start(awslambda.NewHandler(a.handler, a.awsJobs()))
+		return nil
+	case os.Getenv("SCF_RUNTIME_API") != "":
+		a, err := newApp(ctx, cfg, os.Getenv, log, platformSCF)
+		if err != nil {
+			return err
+		}
+		addr := net.JoinHostPort(os.Getenv("SCF_RUNTIME_API"), os.Getenv("SCF_RUNTIME_API_PORT"))
+		return scf.Serve(ctx, addr, a.handler, a.scfJobs())
+	default:
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		a, err := newApp(ctx, cfg, os.Getenv, log, platformLocal)
+		if err != nil {
+			return err
+		}
+		defer a.close()
+		return serve(ctx, a, fmt.Sprintf(":%d", cfg.Port), log)
+	}
+}
+
+const usage = `usage: bootstrap [command]
+
+With no command, bootstrap serves: under AWS Lambda or Tencent SCF when their
+runtime API is present, else as a local HTTP server on PORT (default 9000).
+
+commands:
+  demo        run offline against the embedded CCC API emulator: send a sample
+              push through the whole pipeline and print the enriched record
+  reconcile   reconcile one slot of calls now (see RECONCILE_SLOT)
+  backfill    deliver the calls of a time range (bootstrap backfill -h)
+`
+
+// serve runs the local HTTP server until ctx is done.
+func serve(ctx context.Context, a *app, addr string, log *slog.Logger) error {
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("listening", "addr", addr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func newLogger(w *os.File, level string) *slog.Logger {
+	var l slog.Level
+	l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,453 @@
+package main
+
+// Bootstrap-level tests: the real executable under the AWS Lambda Runtime
+// Interface Emulator and under an emulated SCF runtime API, with the
+// embedded CCC API emulator behind it (CCC_ENDPOINT=emulator) and records
+// printed to standard output (SINK=stdout).
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ccc-enricher/ccc-enricher/scf/scftest"
+	"github.com/ccc-enricher/ccc-enricher/tcemu"
+)
+
+func TestBootstrap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the bootstrap executable")
+	}
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	sample, err := tcemu.LoadSamples(tcemu.New(tcemu.Options{SecretID: "x", SecretKey: "y"}), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + t.TempDir(),
+		"CCC_ENDPOINT=emulator",
+		"SINK=stdout",
+		"PUSH_AUTH=none",
+		"CCC_SDK_APP_IDS=" + strconv.FormatInt(sample.SdkAppID, 10),
+		"LOG_LEVEL=debug",
+	}
+	t.Run("aws-lambda-rie", func(t *testing.T) { testRIE(t, bin, env, sample) })
+	t.Run("scf-runtime-api", func(t *testing.T) { testSCF(t, bin, env, sample) })
+}
+
+// cccReply is CCC's expected reply to a push.
+type cccReply struct {
+	ErrCode *int   `json:"ErrCode"`
+	ErrMsg  string `json:"ErrMsg"`
+}
+
+func checkAccepted(t *testing.T, status int, body string) {
+	t.Helper()
+	var r cccReply
+	if err := json.Unmarshal([]byte(body), &r); status != 200 || err != nil || r.ErrCode == nil || *r.ErrCode != 0 || r.ErrMsg != "ok" {
+		t.Fatalf("push reply %d %s, want 200 {\"ErrCode\":0,\"ErrMsg\":\"ok\"}", status, body)
+	}
+}
+
+func testRIE(t *testing.T, bin string, env []string, sample tcemu.Sample) {
+	rie, err := exec.LookPath("aws-lambda-rie")
+	if err != nil {
+		if out, gerr := exec.Command("go", "env", "GOPATH").Output(); gerr == nil {
+			p := filepath.Join(strings.TrimSpace(string(out)), "bin", "aws-lambda-rie")
+			if _, serr := os.Stat(p); serr == nil {
+				rie, err = p, nil
+			}
+		}
+	}
+	if err != nil {
+		if os.Getenv("CCC_ENRICHER_REQUIRE_RIE") == "1" {
+			t.Fatal("aws-lambda-rie not found and CCC_ENRICHER_REQUIRE_RIE=1")
+		}
+		t.Skip("aws-lambda-rie not found; go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@latest (CI sets CCC_ENRICHER_REQUIRE_RIE=1)")
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, bin)
+	cmd.Env = append(env, "AWS_LAMBDA_FUNCTION_TIMEOUT=30", "AWS_REGION=us-east-1")
+	out := startProcess(t, cmd)
+	url := "http://" + addr + "/2015-03-31/functions/function/invocations"
+	waitListening(t, addr)
+
+	invoke := func(t *testing.T, event []byte) map[string]any {
+		t.Helper()
+		resp, err := http.Post(url, "application/json", bytes.NewReader(event))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("RIE reply %d %s: %v\n%s", resp.StatusCode, b, err, out.stderr())
+		}
+		return m
+	}
+	httpReply := func(t *testing.T, m map[string]any) (int, string) {
+		t.Helper()
+		status, _ := m["statusCode"].(float64)
+		body, _ := m["body"].(string)
+		if b64, _ := m["isBase64Encoded"].(bool); b64 {
+			b, _ := base64.StdEncoding.DecodeString(body)
+			body = string(b)
+		}
+		if status == 0 {
+			t.Fatalf("not an HTTP reply: %v\n%s", m, out.stderr())
+		}
+		return int(status), body
+	}
+
+	for i, name := range []string{"apigw-request.json", "apigw-v2-request-no-authorizer.json", "lambda-urls-request.json"} {
+		t.Run(name, func(t *testing.T) {
+			event := pushEvent(t, lambdaFixture(t, name), sample.CDRPush, fmt.Sprintf("rie-push-%d", i))
+			status, body := httpReply(t, invoke(t, event))
+			checkAccepted(t, status, body)
+			out.waitRecord(t, sample.SessionID)
+		})
+	}
+	t.Run("GET /healthz", func(t *testing.T) {
+		ev := mutateJSON(t, lambdaFixture(t, "apigw-v2-request-no-authorizer.json"), func(e map[string]any) {
+			e["rawPath"] = "/healthz"
+			e["requestContext"].(map[string]any)["http"].(map[string]any)["path"] = "/healthz"
+		})
+		if status, body := httpReply(t, invoke(t, ev)); status != 200 {
+			t.Fatalf("healthz %d %s", status, body)
+		}
+	})
+	t.Run("scheduled event", func(t *testing.T) {
+		m := invoke(t, []byte(`{"version":"0","id":"x","detail-type":"Scheduled Event","source":"aws.events","time":"2026-01-02T03:10:00Z","resources":[],"detail":{}}`))
+		// The reconcile job ran: it either succeeded or reported its own
+		// failure, never "no job" or an unrecognized event.
+		if m["job"] != "reconcile" && !strings.Contains(fmt.Sprint(m["errorMessage"]), "job reconcile") {
+			t.Fatalf("scheduled event reply %v", m)
+		}
+	})
+	t.Run("unrecognized event", func(t *testing.T) {
+		m := invoke(t, []byte(`{"Records":[{"eventSource":"aws:s3"}]}`))
+		if !strings.Contains(fmt.Sprint(m["errorMessage"]), "unrecognized event") {
+			t.Fatalf("reply %v, want an unrecognized-event error", m)
+		}
+	})
+}
+
+func testSCF(t *testing.T, bin string, env []string, sample tcemu.Sample) {
+	emu := scftest.NewServer()
+	emu.TimeLimit = 30 * time.Second
+	cmd := exec.Command(bin)
+	cmd.Env = append(env, "SCF_RUNTIME_API="+emu.Host, "SCF_RUNTIME_API_PORT="+emu.Port)
+	out := startProcess(t, cmd)
+	select {
+	case <-emu.Ready():
+	case <-out.exited:
+		t.Fatalf("bootstrap exited before init/ready\n%s", out.stderr())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no init/ready\n%s", out.stderr())
+	}
+	invoke := func(t *testing.T, event []byte) scftest.Result {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		res, err := emu.Invoke(ctx, event)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out.stderr())
+		}
+		return res
+	}
+	apigw := func(t *testing.T, res scftest.Result) (int, string) {
+		t.Helper()
+		if res.Error {
+			t.Fatalf("invocation error %s\n%s", res.Body, out.stderr())
+		}
+		var r struct {
+			IsBase64Encoded bool              `json:"isBase64Encoded"`
+			StatusCode      int               `json:"statusCode"`
+			Headers         map[string]string `json:"headers"`
+			Body            string            `json:"body"`
+		}
+		if err := json.Unmarshal(res.Body, &r); err != nil {
+			t.Fatalf("reply %s: %v", res.Body, err)
+		}
+		if r.IsBase64Encoded {
+			b, _ := base64.StdEncoding.DecodeString(r.Body)
+			r.Body = string(b)
+		}
+		return r.StatusCode, r.Body
+	}
+	event := func(method, path, query string, body []byte, b64 bool, uuid string) []byte {
+		ev := map[string]any{
+			"requestContext": map[string]any{
+				"serviceId": "service-0ccc0001", "path": path, "httpMethod": "ANY",
+				"requestId": "apigw-" + uuid, "identity": map[string]any{}, "sourceIp": "203.0.113.7", "stage": "release",
+			},
+			"headers": map[string]any{
+				"host": "service-0ccc0001-1250000000.gz.apigw.tencentcs.com", "content-type": "application/json;charset=utf8",
+				"x-tccc-push-uuid": uuid, "x-anonymous-consumer": "true",
+			},
+			"path": path, "httpMethod": method, "queryString": json.RawMessage(query),
+			"body": string(body), "isBase64Encoded": b64,
+		}
+		if b64 {
+			ev["body"] = base64.StdEncoding.EncodeToString(body)
+		}
+		b, _ := json.Marshal(ev)
+		return b
+	}
+
+	t.Run("push", func(t *testing.T) {
+		status, body := apigw(t, invoke(t, event("POST", "/push", `{"action":"cdr","version":"1"}`, sample.CDRPush, false, "scf-push-1")))
+		checkAccepted(t, status, body)
+		out.waitRecord(t, sample.SessionID)
+	})
+	t.Run("push with array, bare key and base64 body", func(t *testing.T) {
+		status, body := apigw(t, invoke(t, event("POST", "/push", `{"action":["cdr"],"version":"1","trace":true}`, sample.CDRPush, true, "scf-push-2")))
+		checkAccepted(t, status, body)
+		out.waitRecord(t, sample.SessionID)
+	})
+	t.Run("GET /healthz", func(t *testing.T) {
+		if status, body := apigw(t, invoke(t, event("GET", "/healthz", `{}`, nil, false, "scf-hz"))); status != 200 {
+			t.Fatalf("healthz %d %s", status, body)
+		}
+	})
+	t.Run("unknown event", func(t *testing.T) {
+		res := invoke(t, []byte(`{"Records":[{"CMQ":{"msgBody":"x"}}]}`))
+		if !res.Error || !strings.Contains(string(res.Body), "UnrecognizedEvent") {
+			t.Fatalf("reply error=%v %s, want an UnrecognizedEvent error", res.Error, res.Body)
+		}
+	})
+	t.Run("timer", func(t *testing.T) {
+		res := invoke(t, []byte(`{"Type":"Timer","TriggerName":"reconcile","Time":"2026-01-02T03:10:00Z","Message":"reconcile"}`))
+		// The reconcile job ran: a reply naming it, or the job's own failure.
+		ok := !res.Error && strings.Contains(string(res.Body), `"job":"reconcile"`) ||
+			res.Error && strings.Contains(string(res.Body), "JobFailed")
+		if !ok {
+			t.Fatalf("timer reply error=%v %s", res.Error, res.Body)
+		}
+	})
+	if err := emu.Err(); err != nil {
+		t.Errorf("runtime API protocol violations:\n%v", err)
+	}
+	// Once the runtime API is gone, bootstrap exits with an error.
+	emu.Close()
+	select {
+	case <-out.exited:
+		if cmd.ProcessState.Success() {
+			t.Errorf("bootstrap exited with success after losing the runtime API")
+		}
+	case <-time.After(20 * time.Second):
+		t.Errorf("bootstrap still running after the runtime API went away")
+	}
+}
+
+// process is a running child: its standard output as lines, its standard
+// error kept for failure messages.
+type process struct {
+	lines  chan string
+	exited chan struct{}
+	mu     sync.Mutex
+	errBuf bytes.Buffer
+}
+
+func (p *process) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.errBuf.Write(b)
+}
+
+func (p *process) stderr() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.errBuf.String()
+}
+
+// startProcess starts cmd and stops it at the end of the test.
+func startProcess(t *testing.T, cmd *exec.Cmd) *process {
+	t.Helper()
+	p := &process{lines: make(chan string, 10000), exited: make(chan struct{})}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = p
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), 4<<20)
+		for sc.Scan() {
+			select {
+			case p.lines <- sc.Text():
+			default: // nobody reads that far; drop rather than block the child
+			}
+		}
+	}()
+	go func() {
+		<-scanned
+		cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.exited
+		if t.Failed() {
+			t.Logf("%s stderr:\n%s", filepath.Base(cmd.Path), p.stderr())
+		}
+	})
+	return p
+}
+
+// waitRecord waits for the enriched record of sessionID on standard output.
+func (p *process) waitRecord(t *testing.T, sessionID string) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case line := <-p.lines:
+			var rec struct {
+				SchemaVersion string `json:"schemaVersion"`
+				SessionID     string `json:"sessionId"`
+			}
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.SchemaVersion != "" && rec.SessionID == sessionID {
+				return
+			}
+		case <-p.exited:
+			t.Fatalf("process exited before printing the record of %s\n%s", sessionID, p.stderr())
+		case <-timeout:
+			t.Fatalf("no record of %s on standard output\n%s", sessionID, p.stderr())
+		}
+	}
+}
+
+// pushEvent rewrites one of aws-lambda-go's fixtures into CCC's push:
+// POST /push?action=cdr&version=1 with the push as the body.
+func pushEvent(t *testing.T, fixture, push []byte, uuid string) []byte {
+	return mutateJSON(t, fixture, func(e map[string]any) {
+		e["body"] = string(push)
+		e["isBase64Encoded"] = false
+		rc, _ := e["requestContext"].(map[string]any)
+		if _, v2 := e["rawPath"]; v2 {
+			e["rawPath"] = "/push"
+			e["rawQueryString"] = "action=cdr&version=1"
+			e["queryStringParameters"] = map[string]any{"action": "cdr", "version": "1"}
+			if _, ok := e["routeKey"]; ok {
+				e["routeKey"] = "POST /push"
+				rc["routeKey"] = "POST /push"
+			}
+			h := rc["http"].(map[string]any)
+			h["method"], h["path"] = "POST", "/push"
+			headers, _ := e["headers"].(map[string]any)
+			if headers == nil {
+				headers = map[string]any{}
+			}
+			headers["content-type"] = "application/json;charset=utf8"
+			headers["content-length"] = strconv.Itoa(len(push))
+			headers["x-tccc-push-uuid"] = uuid
+			e["headers"] = headers
+			return
+		}
+		e["httpMethod"], e["path"], e["resource"] = "POST", "/push", "/push"
+		rc["httpMethod"], rc["resourcePath"], rc["path"] = "POST", "/push", "/"+fmt.Sprint(rc["stage"])+"/push"
+		e["pathParameters"] = nil
+		e["queryStringParameters"] = map[string]any{"action": "cdr", "version": "1"}
+		e["multiValueQueryStringParameters"] = map[string]any{"action": []string{"cdr"}, "version": []string{"1"}}
+		headers, _ := e["headers"].(map[string]any)
+		headers["X-TCCC-PUSH-UUID"] = uuid
+		headers["Content-Type"] = "application/json;charset=utf8"
+		mv, _ := e["multiValueHeaders"].(map[string]any)
+		mv["X-TCCC-PUSH-UUID"] = []string{uuid}
+		mv["Content-Type"] = []string{"application/json;charset=utf8"}
+	})
+}
+
+func mutateJSON(t *testing.T, b []byte, f func(map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	f(m)
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// lambdaFixture reads one of aws-lambda-go's own event fixtures from the
+// module cache, for the version this module requires; they are never copied
+// into the repository.
+func lambdaFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	version := "v1.55.1"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/aws/aws-lambda-go" {
+				version = d.Version
+			}
+		}
+	}
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatalf("go env GOMODCACHE: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "github.com/aws/aws-lambda-go@"+version, "events", "testdata", name))
+	if err != nil {
+		t.Fatalf("aws-lambda-go fixture: %v (go mod download github.com/aws/aws-lambda-go)", err)
+	}
+	return b
+}
+
+// freeAddr returns a loopback address that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waitListening waits until something accepts connections at addr: the
+// emulator gives no other sign of being ready.
+func waitListening(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listening at %s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

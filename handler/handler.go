@@ -1,0 +1,378 @@
+// Package handler is ccc-enricher's core: one http.Handler that serves
+// CCC's data push, the OAuth2 token endpoint CCC fetches bearer tokens
+// from, on-demand enrichment and a health check.
+//
+// It knows no cloud runtime. The local server serves it with net/http; the
+// SCF and Lambda adapters turn their API Gateway events into requests for
+// it. Every reply to CCC is CCC's {"ErrCode":…,"ErrMsg":…} form: ErrCode 0
+// only once the record is durably in the sink or the dead-letter sink, and
+// a non-zero ErrCode, which makes CCC push again, whenever something
+// failed.
+package handler
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ccc-enricher/ccc-enricher/enrich"
+	"github.com/ccc-enricher/ccc-enricher/push"
+	"github.com/ccc-enricher/ccc-enricher/record"
+)
+
+// Options wires the handler. Auth and Enricher are required.
+type Options struct {
+	// Auth checks every push (none, basic or OAuth2 bearer).
+	Auth push.Authenticator
+	// TokenEndpoint serves POST /oauth/token; nil when PUSH_AUTH is not
+	// oauth2, and the route then answers 404.
+	TokenEndpoint http.Handler
+	// AllowApp reports whether pushes for a CCC application are accepted.
+	AllowApp func(sdkAppID int64) bool
+	Enricher *enrich.Enricher
+	// APIToken authorises on-demand enrichment; empty turns the route off.
+	APIToken string
+	// MaxBodyBytes caps request bodies; zero means push.MaxBodyBytes.
+	MaxBodyBytes int64
+	// Timeout bounds a request whose context has no deadline (the local
+	// server; the platforms set their own).
+	Timeout time.Duration
+	Logger  *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+type handler struct {
+	Options
+	mux *http.ServeMux
+}
+
+// New returns the core handler.
+func New(o Options) http.Handler {
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = push.MaxBodyBytes
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.AllowApp == nil {
+		o.AllowApp = func(int64) bool { return false }
+	}
+	h := &handler{Options: o, mux: http.NewServeMux()}
+	h.mux.HandleFunc("POST /push", h.push)
+	h.mux.HandleFunc("POST /oauth/token", h.token)
+	h.mux.HandleFunc("POST /sessions/{id}/enrich", h.enrich)
+	h.mux.HandleFunc("GET /healthz", h.healthz)
+	return h
+}
+
+// ServeHTTP adds what every route needs: a request id and logger, a
+// deadline, panic recovery, and CCC-form replies for unknown routes.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.Header.Get("X-Request-Id")
+	if id == "" || len(id) > 128 {
+		id = newID()
+	}
+	rec := &recorder{ResponseWriter: w}
+	info := &requestInfo{}
+	log := h.Logger.With("request_id", id)
+	ctx := context.WithValue(r.Context(), infoKey{}, info)
+	if _, ok := ctx.Deadline(); !ok && h.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
+		defer cancel()
+	}
+	rec.Header().Set("X-Request-Id", id)
+	defer func() {
+		if v := recover(); v != nil {
+			log.Error("panic", "panic", fmt.Sprint(v), "path", r.URL.Path)
+			if !rec.wrote {
+				reply(rec, codeInternal, "internal error")
+			}
+		}
+		attrs := []any{
+			"method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"err_code", rec.errCode, "duration_ms", time.Since(start).Milliseconds(),
+		}
+		log.Log(ctx, levelFor(rec.status), "request", append(attrs, info.attrs...)...)
+	}()
+	_, pattern := h.mux.Handler(r)
+	if pattern == "" {
+		if h.routeExists(r) {
+			reply(rec, codeMethodNotAllowed, "method not allowed")
+		} else {
+			reply(rec, codeNotFound, "no such route")
+		}
+		return
+	}
+	h.mux.ServeHTTP(rec, r.WithContext(ctx))
+}
+
+// routeExists reports whether the path is served with another method.
+func (h *handler) routeExists(r *http.Request) bool {
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := h.mux.Handler(probe); p != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	io.WriteString(w, `{"status":"ok"}`+"\n")
+}
+
+func (h *handler) token(w http.ResponseWriter, r *http.Request) {
+	if h.TokenEndpoint == nil {
+		reply(w, codeNotFound, "the token endpoint is served only when PUSH_AUTH=oauth2")
+		return
+	}
+	h.TokenEndpoint.ServeHTTP(w, r)
+}
+
+// push serves CCC's data push: POST /push?action=…&version=1.
+func (h *handler) push(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	info := infoOf(ctx)
+	pushUUID := r.Header.Get("X-TCCC-PUSH-UUID")
+	if len(pushUUID) > 128 {
+		pushUUID = pushUUID[:128]
+	}
+	info.add("push_uuid", pushUUID)
+	if err := h.Auth.Authenticate(r); err != nil {
+		info.add("reason", err.Error())
+		if ae, ok := errors.AsType[*push.AuthError](err); ok && ae.Challenge != "" {
+			w.Header().Set("WWW-Authenticate", ae.Challenge)
+		}
+		reply(w, codeUnauthorized, "authentication failed")
+		return
+	}
+	q := r.URL.Query()
+	info.add("action", safeToken(q.Get("action")))
+	if v := q.Get("version"); v != "" && v != "1" {
+		reply(w, codeBadVersion, fmt.Sprintf("unsupported push version %q: this function understands version 1", safeToken(v)))
+		return
+	}
+	kind, err := push.ParseKind(q.Get("action"))
+	if err != nil {
+		reply(w, codeBadAction, err.Error())
+		return
+	}
+	body, ok := h.readBody(w, r)
+	if !ok {
+		return
+	}
+	p, err := push.Parse(kind, body, h.Now())
+	if err != nil {
+		reply(w, codeBadRequest, err.Error())
+		return
+	}
+	info.add("sdk_app_id", p.SdkAppID, "session_id", p.SessionID)
+	if !h.AllowApp(p.SdkAppID) {
+		reply(w, codeForbiddenApp, fmt.Sprintf("SdkAppId %d is not in CCC_SDK_APP_IDS", p.SdkAppID))
+		return
+	}
+	start, end := enrich.Window(p)
+	rec, out, err := h.Enricher.Process(ctx, enrich.Request{
+		Push: p, Source: record.SourcePush, PushUUID: pushUUID, Start: start, End: end,
+	})
+	if rec != nil {
+		info.add("record_id", rec.ID, "completeness", rec.Completeness)
+	}
+	if out.DeadLettered {
+		// Durable, so CCC gets ErrCode 0; the log line says where it went.
+		info.add("dead_lettered", true, "dead_letter_cause", out.Cause.Error())
+	}
+	if err != nil {
+		h.fail(w, ctx, err)
+		return
+	}
+	reply(w, codeOK, "ok")
+}
+
+// enrichRequest is the body of POST /sessions/{id}/enrich.
+type enrichRequest struct {
+	SdkAppID       int64 `json:"SdkAppId"`
+	StartTimestamp int64 `json:"StartTimestamp"`
+	EndTimestamp   int64 `json:"EndTimestamp"`
+}
+
+// onDemandWindow is how far back an on-demand enrichment looks when the
+// request gives no timestamps: just under DescribeSessionDetail's 90-day
+// span.
+const onDemandWindow = 89 * 24 * time.Hour
+
+// enrich serves on-demand enrichment of one session.
+func (h *handler) enrich(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	info := infoOf(ctx)
+	if h.APIToken == "" {
+		reply(w, codeNotFound, "on-demand enrichment is off: set API_TOKEN to turn it on")
+		return
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(h.APIToken)) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ccc-enricher"`)
+		reply(w, codeUnauthorized, "a valid API_TOKEN bearer token is required")
+		return
+	}
+	body, ok := h.readBody(w, r)
+	if !ok {
+		return
+	}
+	var req enrichRequest
+	if err := strictJSON(body, &req); err != nil {
+		reply(w, codeBadRequest, "body: "+err.Error())
+		return
+	}
+	now := h.Now()
+	if req.EndTimestamp == 0 {
+		req.EndTimestamp = now.Unix()
+	}
+	if req.StartTimestamp == 0 {
+		req.StartTimestamp = now.Add(-onDemandWindow).Unix()
+	}
+	p, err := push.ForSession(r.PathValue("id"), req.SdkAppID, now)
+	if err != nil {
+		reply(w, codeBadRequest, err.Error())
+		return
+	}
+	info.add("sdk_app_id", p.SdkAppID, "session_id", p.SessionID)
+	if !h.AllowApp(p.SdkAppID) {
+		reply(w, codeForbiddenApp, fmt.Sprintf("SdkAppId %d is not in CCC_SDK_APP_IDS", p.SdkAppID))
+		return
+	}
+	e := *h.Enricher
+	e.ForwardPartial = false // a caller asking for a record wants the detail or an error
+	in := enrich.Request{Push: p, Source: record.SourceEnrich, Start: req.StartTimestamp, End: req.EndTimestamp}
+	rec, err := e.Build(ctx, in)
+	if err == nil && r.URL.Query().Get("forward") == "true" {
+		_, err = e.Deliver(ctx, rec)
+	}
+	if err != nil {
+		h.fail(w, ctx, err)
+		return
+	}
+	info.add("record_id", rec.ID)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store") // the record holds signed recording links
+	json.NewEncoder(w).Encode(rec)
+}
+
+// readBody reads a bounded body, answering itself when it cannot.
+func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		reply(w, codeTooLarge, fmt.Sprintf("body exceeds %d bytes", h.MaxBodyBytes))
+		return nil, false
+	case err != nil:
+		reply(w, codeBadRequest, "reading body failed")
+		return nil, false
+	}
+	return body, true
+}
+
+// fail answers a pipeline failure and logs it.
+func (h *handler) fail(w http.ResponseWriter, ctx context.Context, err error) {
+	c := classify(err)
+	infoOf(ctx).add("error", err.Error())
+	reply(w, c, c.message)
+}
+
+func strictJSON(b []byte, v any) error {
+	d := json.NewDecoder(strings.NewReader(string(b)))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if d.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+// safeToken shortens and cleans a query value before it is logged or
+// echoed.
+func safeToken(s string) string {
+	if len(s) > 32 {
+		s = s[:32]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r > 0x7e {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func levelFor(status int) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelError
+	case status >= 400:
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}
+
+// requestInfo gathers log attributes as a request goes through, for the one
+// log line written when it ends.
+type requestInfo struct{ attrs []any }
+
+func (i *requestInfo) add(kv ...any) { i.attrs = append(i.attrs, kv...) }
+
+type infoKey struct{}
+
+func infoOf(ctx context.Context) *requestInfo {
+	if i, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return i
+	}
+	return &requestInfo{}
+}
+
+// recorder remembers what was answered, for the log line.
+type recorder struct {
+	http.ResponseWriter
+	status  int
+	errCode int
+	wrote   bool
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if !r.wrote {
+		r.WriteHeader(http.StatusOK)
+	}
+	return r.ResponseWriter.Write(b)
+}

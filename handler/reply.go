@@ -1,0 +1,72 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/ccc-enricher/ccc-enricher/enrich"
+	"github.com/ccc-enricher/ccc-enricher/retry"
+)
+
+// code is one ErrCode of the reply, with its HTTP status. ErrCode 0 is
+// success; any other makes CCC push again (at most three more times). The
+// first three digits are the HTTP status, so a code says by itself whether
+// CCC's retry can help: 4xx codes are the push's or the configuration's
+// fault and will fail again; 5xx codes are transient.
+type code struct {
+	errCode int
+	status  int
+	message string
+}
+
+var (
+	codeOK               = code{0, http.StatusOK, "ok"}
+	codeBadRequest       = code{40001, http.StatusBadRequest, "invalid body"}
+	codeBadAction        = code{40002, http.StatusBadRequest, "unknown action"}
+	codeBadVersion       = code{40003, http.StatusBadRequest, "unsupported version"}
+	codeUnauthorized     = code{40101, http.StatusUnauthorized, "authentication failed"}
+	codeForbiddenApp     = code{40301, http.StatusForbidden, "SdkAppId not allowed"}
+	codeNotFound         = code{40401, http.StatusNotFound, "not found"}
+	codeMethodNotAllowed = code{40501, http.StatusMethodNotAllowed, "method not allowed"}
+	codeTooLarge         = code{41301, http.StatusRequestEntityTooLarge, "body too large"}
+	codeInternal         = code{50001, http.StatusInternalServerError, "internal error"}
+	codeSinkRefused      = code{50201, http.StatusBadGateway, "the sink refused the record and no dead-letter sink took it"}
+	codeDetailLater      = code{50301, http.StatusServiceUnavailable, "session detail not available yet; push again later"}
+	codeSinkUnavailable  = code{50302, http.StatusServiceUnavailable, "the sink is unavailable; push again later"}
+	codeDetailFailed     = code{50202, http.StatusBadGateway, "session detail could not be fetched"}
+	codeTimeout          = code{50401, http.StatusGatewayTimeout, "ran out of time; push again"}
+)
+
+// classify maps a pipeline error to its reply. It is the one place where
+// an error's class becomes an answer to CCC.
+func classify(err error) code {
+	detail := errors.Is(err, enrich.ErrDetail)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return codeTimeout
+	case detail && retry.IsPermanent(err):
+		return codeDetailFailed
+	case detail:
+		return codeDetailLater
+	case retry.IsPermanent(err):
+		return codeSinkRefused
+	default:
+		return codeSinkUnavailable
+	}
+}
+
+// reply writes CCC's reply form.
+func reply(w http.ResponseWriter, c code, msg string) {
+	if rec, ok := w.(*recorder); ok {
+		rec.errCode = c.errCode
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(c.status)
+	json.NewEncoder(w).Encode(struct {
+		ErrCode int
+		ErrMsg  string
+	}{c.errCode, msg})
+}
