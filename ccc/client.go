@@ -76,9 +76,9 @@ type Client struct {
 // rolling second, and arrivals jitter around sends: at exactly Rate, about
 // every other full second would see one request too many and answer
 // RequestLimitExceeded, and a burst would add its size to the count. The
-// margin leaves 100 ms of jitter per second, measured enough for a busy
-// instance. An even pace costs a single call nothing and a flood of calls
-// 1.1/Rate each. The limit is per process: instances of a function do not
+// margin leaves 100 ms a second for that jitter: enough on a loaded
+// two-core machine, where 50 ms was not. An even pace costs a single call
+// nothing and a flood of calls 1.1/Rate each. The limit is per process: instances of a function do not
 // share it, and RequestLimitExceeded, retried after a jittered second,
 // covers the rest.
 func New(tc *tcloud.Client, o Options) *Client {

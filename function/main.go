@@ -58,6 +58,7 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(os.Stderr, cfg.LogLevel)
+	slog.SetDefault(log) // the platform adapters log through the default logger
 	switch {
 	case os.Getenv("AWS_LAMBDA_RUNTIME_API") != "":
 		a, err := newApp(ctx, cfg, os.Getenv, log, platformAWS)

@@ -67,8 +67,9 @@ const (
 	ageMargin = 10 * time.Minute
 )
 
-// oldest is the earliest start time a query may ask for at now.
-func oldest(now time.Time) time.Time {
+// Oldest is the earliest time a backfill may start from at now: DescribeTelCdr
+// lists calls of the last 180 days, less a margin for clock skew.
+func Oldest(now time.Time) time.Time {
 	return now.Add(-maxAge + ageMargin)
 }
 
@@ -312,7 +313,7 @@ func (ru *run) window(ctx context.Context, app int64, w Slot) error {
 func (ru *run) list(ctx context.Context, app int64, w Slot) ([]listed, error) {
 	lookback := cmp.Or(ru.r.Lookback, DefaultLookback)
 	start := w.Start.Add(-lookback)
-	if o := oldest(ru.r.now()); start.Before(o) {
+	if o := Oldest(ru.r.now()); start.Before(o) {
 		// Calls that began before the API's horizon are out of reach.
 		start = o
 	}

@@ -74,7 +74,7 @@ func checkSlot(s Slot, now time.Time) error {
 		return fmt.Errorf("span %s is empty", s)
 	case s.End.After(now):
 		return fmt.Errorf("span %s has not ended yet (now %s)", s, now.UTC().Format(time.RFC3339))
-	case s.Start.Before(oldest(now)):
+	case s.Start.Before(Oldest(now)):
 		return fmt.Errorf("span %s starts more than 180 days ago: CCC keeps call records for 180 days", s)
 	}
 	return nil

@@ -71,14 +71,20 @@ func New(ctx context.Context, cfg Config, deps Deps) (Sink, error) {
 		return nonNil(newKafka(cfg.Kafka, p))
 
 	case KindCMQ:
-		// NewCMQ lives in cmq.go, written separately.
-		if cfg.CMQ.Queue == "" {
+		switch {
+		case cfg.CMQ.Queue == "":
 			return nil, required("CMQ_QUEUE")
+		case cfg.CMQ.Region == "":
+			return nil, required("CMQ_REGION")
 		}
 		if deps.Tencent == nil {
 			return nil, errors.New(p + "SINK=cmq: no Tencent Cloud credential")
 		}
-		return nil, errors.New(p + "SINK=cmq: TEMPORARY until cmq.go exists") // TODO(sink): call NewCMQ
+		c, err := NewCMQ(cfg.CMQ, deps.Tencent)
+		if err != nil {
+			return nil, fmt.Errorf("%sSINK=cmq: %w", p, err)
+		}
+		return c, nil
 	}
 	return nil, fmt.Errorf("%sSINK %q: want webhook, cmq, sqs, kafka or stdout", p, cfg.Kind)
 }

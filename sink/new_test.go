@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 )
 
 func TestNew(t *testing.T) {
@@ -19,6 +20,7 @@ func TestNew(t *testing.T) {
 		prefix   string
 		awsErr   error
 		noAWS    bool
+		tencent  bool   // pass a Tencent Cloud credential
 		wantKind string // Name() of the sink; "" when an error is wanted
 		wantErr  string
 		wantAWS  int // calls to Deps.AWS
@@ -51,6 +53,11 @@ func TestNew(t *testing.T) {
 			wantErr: "DLQ_KAFKA_USERNAME and DLQ_KAFKA_PASSWORD are required with DLQ_KAFKA_SASL_MECHANISM"},
 		{name: "cmq without queue", cfg: Config{Kind: KindCMQ, CMQ: CMQConfig{Region: "ap-guangzhou"}},
 			wantErr: "CMQ_QUEUE is required when SINK=cmq"},
+		{name: "dead-letter cmq without region", cfg: Config{Kind: KindCMQ, CMQ: CMQConfig{Queue: "records"}}, prefix: "DLQ_",
+			wantErr: "DLQ_CMQ_REGION is required when DLQ_SINK=cmq"},
+		{name: "cmq without credential", cfg: Config{Kind: KindCMQ, CMQ: CMQConfig{Queue: "records", Region: "ap-guangzhou"}},
+			wantErr: "SINK=cmq: no Tencent Cloud credential"},
+		{name: "cmq", cfg: Config{Kind: KindCMQ, CMQ: CMQConfig{Queue: "records", Region: "ap-guangzhou"}}, tencent: true, wantKind: "cmq"},
 		{name: "unknown kind", cfg: Config{Kind: "kinesis"}, prefix: "DLQ_",
 			wantErr: `DLQ_SINK "kinesis": want webhook, cmq, sqs, kafka or stdout`},
 	}
@@ -59,6 +66,9 @@ func TestNew(t *testing.T) {
 			var out bytes.Buffer
 			awsCalls := 0
 			deps := Deps{Stdout: &out, Prefix: tt.prefix}
+			if tt.tencent {
+				deps.Tencent = common.NewCredential("AKIDtest", "test-key")
+			}
 			if !tt.noAWS {
 				deps.AWS = func(context.Context) (aws.Config, error) {
 					awsCalls++

@@ -112,12 +112,18 @@ func (c *Client) Endpoint() Endpoint { return c.endpoint }
 // Call makes one attempt at action: it encodes request as the JSON body
 // (nil sends {}), signs and sends it within ctx and the client's timeout,
 // and decodes the reply's Response object into response (which may be nil).
+// It never retries: that is the caller's retry.Do.
 //
-// Errors are classified (see the package's classification rules in
-// classify): *APIError for an API error envelope, marked retry.Permanent
-// where no retry can cure it; retry.After for RequestLimitExceeded; plain
-// (transient) for network failures, timeouts and 5xx replies. Call itself
-// never retries.
+// An API error envelope becomes an *APIError. Errors no retry can cure are
+// marked retry.Permanent: invalid, missing or unknown parameters, unknown
+// actions and versions, unauthorised operations, missing resources,
+// authentication failures (except an expired signature or token, or a
+// credential that rotated while the request was in flight), 4xx replies
+// without an envelope, and replies that do not decode into response.
+// RequestLimitExceeded asks for a jittered wait of about a second
+// (retry.After). Everything else is transient: network failures, timeouts,
+// 5xx replies, internal errors, unknown codes (FailedOperation.* included,
+// for the caller to judge). Error messages never quote a reply body.
 func (c *Client) Call(ctx context.Context, action string, request, response any) error {
 	body := []byte("{}")
 	if request != nil {

@@ -104,8 +104,9 @@ type attempt struct {
 // they can be cured: when the credential in use has changed since the
 // failed request was signed (stale is true), every AuthFailure is
 // transient, since the next attempt signs with the new one. A torn tuple
-// cannot be the cause: the credentials of this package hand out the
-// three values together (see CredentialFromEnv).
+// (a new id with an old key) is guarded against where it could arise: the
+// SCF credential reads its variables until two reads agree, and the SDK's
+// RoleArnCredential swaps its tuple under a lock.
 //
 // Failures without an API envelope: no reply (network error, timeout,
 // cancelled context), HTTP 5xx, 408, 425, 429 and a 200 reply that is not
