@@ -113,6 +113,9 @@ type Reconcile struct {
 	// Delay is how long after a slot ends it is reconciled, so that pushes
 	// and CCC's retries have had their chance.
 	Delay time.Duration
+	// Lookback is the longest call accounted for: CDRs are listed by start
+	// time, so a slot's calls are searched from Lookback before it.
+	Lookback time.Duration
 	// Mode is ReconcileDetail or ReconcileCDROnly.
 	Mode string
 }
@@ -159,9 +162,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		APIToken:         r.str("API_TOKEN"),
 		MaskPhoneNumbers: r.bool("MASK_PHONE_NUMBERS", false),
 		Reconcile: Reconcile{
-			Slot:  r.duration("RECONCILE_SLOT", 10*time.Minute),
-			Delay: r.duration("RECONCILE_DELAY", 20*time.Minute),
-			Mode:  r.oneOf("RECONCILE_MODE", ReconcileDetail, ReconcileDetail, ReconcileCDROnly),
+			Slot:     r.duration("RECONCILE_SLOT", 10*time.Minute),
+			Delay:    r.duration("RECONCILE_DELAY", 20*time.Minute),
+			Lookback: r.duration("RECONCILE_LOOKBACK", 6*time.Hour),
+			Mode:     r.oneOf("RECONCILE_MODE", ReconcileDetail, ReconcileDetail, ReconcileCDROnly),
 		},
 	}
 	if c.Sink.Kind == "" {
@@ -197,6 +201,9 @@ func (c *Config) validate(r *reader) {
 	}
 	if c.Reconcile.Delay < 0 {
 		r.fail("RECONCILE_DELAY", "must not be negative")
+	}
+	if c.Reconcile.Lookback < time.Minute || c.Reconcile.Lookback > 7*24*time.Hour {
+		r.fail("RECONCILE_LOOKBACK", "must be between 1m and 168h")
 	}
 	if c.DeadLetter.Kind != "" && destination(c.DeadLetter) == destination(c.Sink) {
 		r.fail("DLQ_SINK", "must not be the same destination as SINK: a record the sink refuses would be refused again")

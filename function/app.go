@@ -9,8 +9,8 @@ import (
 	"os"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
 	"github.com/ccc-enricher/ccc-enricher/awslambda"
@@ -42,7 +42,7 @@ type app struct {
 	enricher *enrich.Enricher
 	ccc      *ccc.Client
 	// sample is the embedded emulator's sample call, when CCC_ENDPOINT=emulator.
-	sample *tcemu.Sample
+	sample  *tcemu.Sample
 	closers []func()
 }
 
@@ -171,4 +171,3 @@ func (a *app) scfJobs() map[string]scf.Job {
 func (a *app) awsJobs() map[string]awslambda.Job {
 	return map[string]awslambda.Job{"reconcile": a.reconcileJob}
 }
-

@@ -35,6 +35,7 @@ func (a *app) reconciler(log *slog.Logger) *reconcile.Reconciler {
 		SdkAppIDs: a.cfg.Push.SdkAppIDs,
 		Slot:      a.cfg.Reconcile.Slot,
 		Delay:     a.cfg.Reconcile.Delay,
+		Lookback:  a.cfg.Reconcile.Lookback,
 		CDROnly:   a.cfg.Reconcile.Mode == config.ReconcileCDROnly,
 		Logger:    log,
 	}

@@ -90,7 +90,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}))
 	t.Cleanup(receiver.Close)
 
-	tc, err := tcloud.NewClient("ccc", "2020-02-10", tcloud.Config{Endpoint: api.URL, Timeout: 2 * time.Second},
+	tc, err := tcloud.NewClient("ccc", "2020-02-10", tcloud.Config{Endpoint: api.URL, Timeout: time.Second},
 		tcloud.StaticCredential(secretID, secretKey, ""))
 	if err != nil {
 		t.Fatal(err)
@@ -268,7 +268,7 @@ func TestRetriesCCCFailures(t *testing.T) {
 		{"RequestLimitExceeded", []tcemu.Fault{{Code: "RequestLimitExceeded"}, {Code: "RequestLimitExceeded"}}},
 		{"InternalError", []tcemu.Fault{{Code: "InternalError"}}},
 		{"502 from the gateway", []tcemu.Fault{{Status: 502}, {Status: 503}}},
-		{"a slow reply", []tcemu.Fault{{Delay: 3 * time.Second}}},
+		{"a slow reply", []tcemu.Fault{{Delay: 1500 * time.Millisecond}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -252,3 +252,35 @@ func validate(t testing.TB, s *jsonschema.Schema, b []byte) {
 		t.Errorf("record does not match schema.json: %v", err)
 	}
 }
+
+// With masking on, no phone number survives anywhere in the record, while
+// the rest of the push and detail do.
+func TestMaskPhones(t *testing.T) {
+	const caller, callee, agent = "008613812345678", "0086075512345678", "13998765432"
+	b, _ := os.ReadFile("testdata/push-cdr.json")
+	b = bytes.ReplaceAll(b, []byte("00860755xxxxxxxx"), []byte(caller))
+	b = bytes.ReplaceAll(b, []byte("0086158xxxxxxxx"), []byte(callee))
+	b = bytes.Replace(b, []byte(`"Phone": ""`), []byte(`"Phone": "`+agent+`"`), 1)
+	p, err := push.Parse(push.KindCDR, b, received)
+	if err != nil {
+		t.Fatal(err)
+	}
+	detail, _ := loadDetail(t)
+	d := *detail
+	d.Caller, d.Callee = caller, callee
+	d.ServeParticipants = append([]ccc.ServeParticipant(nil), d.ServeParticipants...)
+	d.ServeParticipants[0].Phone = agent
+	r := Build(Input{Push: p, Source: SourcePush, ReceivedAt: received, Detail: &d, DetailFetchedAt: received, MaskPhones: true})
+	out, _ := json.Marshal(r)
+	for _, n := range []string{caller, callee, agent, "12345678", "98765432"} {
+		if bytes.Contains(out, []byte(n)) {
+			t.Errorf("masked record contains %q", n)
+		}
+	}
+	if !r.Meta.PhonesMasked || r.SessionID != p.SessionID || !bytes.Contains(out, []byte("5678")) {
+		t.Errorf("masking removed too much: %s", out)
+	}
+	if d.Caller != caller || d.ServeParticipants[0].Phone != agent {
+		t.Error("masking changed the caller's detail")
+	}
+}
