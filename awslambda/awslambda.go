@@ -8,22 +8,32 @@
 // The handler from NewHandler takes the raw event and tells its kind by its
 // shape, in this order:
 //
-//  1. EventBridge scheduled event: "detail-type" is "Scheduled Event" and
+//  1. SQS event: "Records" whose every "eventSource" is "aws:sqs", when
+//     NewHandler was given a queue function. Each message body goes to the
+//     queue function in turn; the reply is an events.SQSEventResponse whose
+//     batchItemFailures name the messages that failed, so that only those
+//     return to the queue (the event source mapping needs
+//     FunctionResponseTypes: ReportBatchItemFailures, or SQS would take
+//     the reply for a success of the whole batch). Messages not yet tried
+//     when the invocation's deadline passes are reported failed, and so,
+//     on a FIFO queue (".fifo"), is every message after the first failure,
+//     to keep the group's order. The invocation itself succeeds.
+//  2. EventBridge scheduled event: "detail-type" is "Scheduled Event" and
 //     "source" is "aws.events" or "aws.scheduler". It runs the job named by
 //     the string detail.job, or DefaultJob when there is none (an EventBridge
 //     schedule's detail is {}), for the event's "time".
-//  2. Job event: an object with a string "job" and no HTTP members, such as
+//  3. Job event: an object with a string "job" and no HTTP members, such as
 //     {"job":"reconcile","time":"2026-01-02T03:10:00Z"}: the constant Input
 //     of a schedule, an EventBridge Scheduler target (whose input template
 //     may insert <aws.scheduler.scheduled-time>) or a manual
 //     `aws lambda invoke`. "time" (RFC 3339) is optional and defaults to now.
-//  3. Payload 2.0 ("version": "2.0"): a Function URL event when
+//  4. Payload 2.0 ("version": "2.0"): a Function URL event when
 //     requestContext.domainName is a *.lambda-url.* host, or when it has no
 //     routeKey (aws-lambda-go's LambdaFunctionURLRequest has none); else an
 //     HTTP API event. The two replies differ only in that the HTTP API
 //     accepts multiValueHeaders, so a Function URL behind a custom host that
 //     sends a routeKey still gets a valid reply.
-//  4. Payload 1.0: a string "httpMethod" and a "version" that is absent or
+//  5. Payload 1.0: a string "httpMethod" and a "version" that is absent or
 //     "1.0", from a REST API or an HTTP API configured for payload 1.0.
 //     Application Load Balancer events (requestContext.elb) are refused.
 //
@@ -74,14 +84,20 @@ type Job func(ctx context.Context, scheduled time.Time) error
 // DefaultJob is the job a scheduled event runs when it names none.
 const DefaultJob = "reconcile"
 
+// Queue processes the body of one queue message, such as a dead-lettered
+// record to redrive. A non-nil error reports the message as failed, and
+// the queue delivers it again later.
+type Queue func(ctx context.Context, body []byte) error
+
 // NewHandler returns the handler for lambda.Start. It recognises API
 // Gateway REST (payload 1.0), HTTP API (payload 2.0) and Function URL
 // events and serves them with h, replying in the matching shape;
 // EventBridge scheduled events and job events run jobs[name] (see the
-// package documentation for how an event names its job); anything else is
-// an error the platform sees.
-func NewHandler(h http.Handler, jobs map[string]Job) func(ctx context.Context, event json.RawMessage) (any, error) {
-	d := &dispatcher{h: h, jobs: jobs}
+// package documentation for how an event names its job); SQS events give
+// each message body to queue, unless queue is nil; anything else is an
+// error the platform sees.
+func NewHandler(h http.Handler, jobs map[string]Job, queue Queue) func(ctx context.Context, event json.RawMessage) (any, error) {
+	d := &dispatcher{h: h, jobs: jobs, queue: queue}
 	return func(ctx context.Context, event json.RawMessage) (any, error) {
 		resp, err := d.handle(ctx, event)
 		if err != nil {
@@ -94,8 +110,9 @@ func NewHandler(h http.Handler, jobs map[string]Job) func(ctx context.Context, e
 }
 
 type dispatcher struct {
-	h    http.Handler
-	jobs map[string]Job
+	h     http.Handler
+	jobs  map[string]Job
+	queue Queue
 }
 
 // probe holds the members that tell events apart.
@@ -107,6 +124,7 @@ type probe struct {
 	DetailType     string          `json:"detail-type"`
 	Job            string          `json:"job"`
 	RequestContext json.RawMessage `json:"requestContext"`
+	Records        json.RawMessage `json:"Records"`
 }
 
 func (d *dispatcher) handle(ctx context.Context, event json.RawMessage) (any, error) {
@@ -127,6 +145,8 @@ func (d *dispatcher) handle(ctx context.Context, event json.RawMessage) (any, er
 		}
 	}
 	switch {
+	case d.queue != nil && isSQS(p.Records):
+		return d.sqs(ctx, event)
 	case p.DetailType == "Scheduled Event" && (p.Source == "aws.events" || p.Source == "aws.scheduler"):
 		return d.scheduled(ctx, event)
 	case p.Job != "" && p.HTTPMethod == "" && p.RequestContext == nil && p.Version == "":
@@ -140,6 +160,58 @@ func (d *dispatcher) handle(ctx context.Context, event json.RawMessage) (any, er
 		return d.rest(ctx, event)
 	}
 	return nil, fmt.Errorf("unrecognized event: %s", describe(event))
+}
+
+// isSQS reports whether records is a non-empty list of SQS messages.
+func isSQS(records json.RawMessage) bool {
+	var rs []struct {
+		EventSource string `json:"eventSource"`
+	}
+	if len(records) == 0 || json.Unmarshal(records, &rs) != nil || len(rs) == 0 {
+		return false
+	}
+	for _, r := range rs {
+		if r.EventSource != "aws:sqs" {
+			return false
+		}
+	}
+	return true
+}
+
+// sqs gives each message of an SQS event to the queue function and reports
+// the ones that failed.
+func (d *dispatcher) sqs(ctx context.Context, event []byte) (any, error) {
+	var ev events.SQSEvent
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return nil, fmt.Errorf("SQS event: %w", err)
+	}
+	// An empty list, not null: the reply says "no failures" explicitly.
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	failed := false
+	for _, m := range ev.Records {
+		var err error
+		switch {
+		case failed && strings.HasSuffix(m.EventSourceARN, ".fifo"):
+			err = errors.New("not attempted: an earlier message of this FIFO batch failed")
+		case ctx.Err() != nil:
+			err = fmt.Errorf("not attempted: %w", context.Cause(ctx))
+		default:
+			err = d.queue(ctx, []byte(m.Body))
+		}
+		if err == nil {
+			continue
+		}
+		failed = true
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+		slog.Default().WarnContext(ctx, "queue message failed", "request_id", requestID(ctx), "message_id", m.MessageId,
+			"queue", queueName(m.EventSourceARN), "receive_count", m.Attributes["ApproximateReceiveCount"], "error", err.Error())
+	}
+	return resp, nil
+}
+
+// queueName is the last part of a queue ARN, arn:aws:sqs:<region>:<account>:<name>.
+func queueName(arn string) string {
+	return arn[strings.LastIndexByte(arn, ':')+1:]
 }
 
 // isFunctionURL reports whether host is a Lambda function URL's,

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -142,7 +143,7 @@ func responseBody(t *testing.T, resp any) (int, string) {
 }
 
 func TestHTTPEvents(t *testing.T) {
-	h := awslambda.NewHandler(echoHandler(t), nil)
+	h := awslambda.NewHandler(echoHandler(t), nil, nil)
 	tests := []struct {
 		name       string
 		event      []byte
@@ -253,7 +254,7 @@ func TestHTTPEvents(t *testing.T) {
 }
 
 func TestHTTPReplies(t *testing.T) {
-	h := awslambda.NewHandler(echoHandler(t), nil)
+	h := awslambda.NewHandler(echoHandler(t), nil, nil)
 	withPath := func(t *testing.T, file, path string) []byte {
 		var ev map[string]any
 		if err := json.Unmarshal(readTestdata(t, file), &ev); err != nil {
@@ -322,7 +323,7 @@ func TestScheduledEvents(t *testing.T) {
 		"reconcile": job("reconcile", nil),
 		"backfill":  job("backfill", nil),
 		"broken":    job("broken", errors.New("sink down")),
-	})
+	}, nil)
 	tests := []struct {
 		name    string
 		event   string
@@ -381,7 +382,7 @@ func TestUnrecognizedEvents(t *testing.T) {
 	h := awslambda.NewHandler(echoHandler(t), map[string]awslambda.Job{"reconcile": func(context.Context, time.Time) error {
 		t.Error("job ran for an unrecognized event")
 		return nil
-	}})
+	}}, nil)
 	tests := []struct{ name, event string }{
 		{"SQS", string(readTestdata(t, "sqs.json"))},
 		{"ALB", string(readTestdata(t, "alb.json"))},
@@ -407,6 +408,119 @@ func TestUnrecognizedEvents(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "s3cr3t") {
 				t.Errorf("error %q quotes the event", err)
+			}
+		})
+	}
+}
+
+// sqsEvent is aws-lambda-go's SQS fixture with one message per body, ids
+// m-0, m-1, ..., from the queue named by arn.
+func sqsEvent(t *testing.T, arn string, bodies ...string) []byte {
+	t.Helper()
+	var ev map[string]any
+	if err := json.Unmarshal(lambdaFixture(t, "sqs-event.json"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	proto := ev["Records"].([]any)[0].(map[string]any)
+	var records []any
+	for i, b := range bodies {
+		m := make(map[string]any, len(proto))
+		for k, v := range proto {
+			m[k] = v
+		}
+		m["messageId"], m["body"], m["eventSourceARN"] = fmt.Sprintf("m-%d", i), b, arn
+		records = append(records, m)
+	}
+	ev["Records"] = records
+	out, _ := json.Marshal(ev)
+	return out
+}
+
+func TestSQSEvents(t *testing.T) {
+	const (
+		standard = "arn:aws:sqs:us-west-2:123456789012:ccc-enricher-dlq"
+		fifo     = "arn:aws:sqs:us-west-2:123456789012:ccc-enricher-dlq.fifo"
+	)
+	tests := []struct {
+		name     string
+		event    []byte
+		deadline bool // the invocation's deadline has passed
+		tried    []string
+		failed   []string
+	}{
+		{"aws-lambda-go sqs-event.json", lambdaFixture(t, "sqs-event.json"), false, []string{"Message Body"}, []string{}},
+		{"all succeed", sqsEvent(t, standard, "a", "b", "c"), false, []string{"a", "b", "c"}, []string{}},
+		{"some fail", sqsEvent(t, standard, "a", "bad", "c", "bad"), false, []string{"a", "bad", "c", "bad"}, []string{"m-1", "m-3"}},
+		{"FIFO stops at the first failure", sqsEvent(t, fifo, "a", "bad", "c", "d"), false, []string{"a", "bad"}, []string{"m-1", "m-2", "m-3"}},
+		{"deadline passed", sqsEvent(t, standard, "a", "b"), true, nil, []string{"m-0", "m-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tried []string
+			h := awslambda.NewHandler(echoHandler(t), nil, func(ctx context.Context, body []byte) error {
+				if _, ok := lambdacontext.FromContext(ctx); !ok {
+					t.Error("queue function: context without the Lambda context")
+				}
+				tried = append(tried, string(body))
+				if string(body) == "bad" {
+					return errors.New("malformed")
+				}
+				return nil
+			})
+			ctx := invocationContext(t)
+			if tt.deadline {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithDeadline(ctx, time.Now().Add(-time.Second))
+				defer cancel()
+			}
+			resp, err := h(ctx, tt.event)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, ok := resp.(events.SQSEventResponse)
+			if !ok {
+				t.Fatalf("reply is a %T, want events.SQSEventResponse", resp)
+			}
+			failed := []string{}
+			for _, f := range r.BatchItemFailures {
+				failed = append(failed, f.ItemIdentifier)
+			}
+			if !reflect.DeepEqual(failed, tt.failed) || !reflect.DeepEqual(tried, tt.tried) {
+				t.Errorf("tried %q, failed %q; want tried %q, failed %q", tried, failed, tt.tried, tt.failed)
+			}
+			// The reply Lambda sends back to the event source mapping.
+			b, _ := json.Marshal(resp)
+			if !strings.HasPrefix(string(b), `{"batchItemFailures":[`) {
+				t.Errorf("reply JSON %s", b)
+			}
+		})
+	}
+}
+
+// Without a queue function, and for records of another source, an SQS-like
+// event is an error, never a silent success.
+func TestSQSEventsRefused(t *testing.T) {
+	queue := func(context.Context, []byte) error {
+		t.Error("queue function ran")
+		return nil
+	}
+	mixed := `{"Records":[{"messageId":"m-0","body":"a","eventSource":"aws:sqs"},{"eventSource":"aws:s3"}]}`
+	tests := []struct {
+		name  string
+		queue awslambda.Queue
+		event string
+	}{
+		{"no queue function", nil, string(sqsEvent(t, "arn:aws:sqs:us-west-2:123456789012:q", "a"))},
+		{"S3 records", queue, `{"Records":[{"eventSource":"aws:s3"}]}`},
+		{"mixed records", queue, mixed},
+		{"no records", queue, `{"Records":[]}`},
+		{"records not a list", queue, `{"Records":{"eventSource":"aws:sqs"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := awslambda.NewHandler(echoHandler(t), nil, tt.queue)
+			if resp, err := h(invocationContext(t), json.RawMessage(tt.event)); err == nil {
+				t.Fatalf("reply %#v, want an error", resp)
 			}
 		})
 	}

@@ -95,8 +95,8 @@ func FuzzParseTencentSecret(f *testing.F) {
 }
 
 // FuzzHandler feeds arbitrary events to the Lambda handler: it returns a
-// reply or an error and never panics, and the only replies it gives are
-// the three HTTP shapes and job results.
+// reply or an error and never panics, and every reply it gives (the HTTP
+// shapes, job results, SQS batch responses) marshals.
 func FuzzHandler(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
 	for _, name := range files {
@@ -108,7 +108,13 @@ func FuzzHandler(f *testing.F) {
 	}
 	h := NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(w, r.Body)
-	}), map[string]Job{DefaultJob: func(context.Context, time.Time) error { return nil }})
+	}), map[string]Job{DefaultJob: func(context.Context, time.Time) error { return nil }},
+		func(_ context.Context, body []byte) error {
+			if len(body) == 0 {
+				return errors.New("empty")
+			}
+			return nil
+		})
 	f.Fuzz(func(t *testing.T, event []byte) {
 		resp, err := h(context.Background(), json.RawMessage(event))
 		if err != nil {

@@ -258,6 +258,78 @@ func TestServerlessYML(t *testing.T) {
 	checkTimer(t, timer[0])
 }
 
+// TestServerlessYMLRedriveExample checks the commented CKafka trigger at the
+// end of serverless.yml, as a user who uncomments it would deploy it,
+// against the component's ckafka trigger rules, and the commented
+// dead-letter variables it needs.
+func TestServerlessYMLRedriveExample(t *testing.T) {
+	raw := string(readFile(t, "serverless.yml"))
+	example := uncomment(t, raw, "- ckafka:")
+	var triggers []map[string]any
+	if err := yaml.Unmarshal([]byte(example), &triggers); err != nil || len(triggers) != 1 {
+		t.Fatalf("commented ckafka trigger does not parse as one trigger: %v\n%s", err, example)
+	}
+	k, _ := triggers[0]["ckafka"].(map[string]any)
+	name, _ := k["name"].(string)
+	checkSCFName(t, "ckafka trigger name", name)
+	p, _ := k["parameters"].(map[string]any)
+	for _, key := range []string{"name", "topic", "maxMsgNum", "offset", "retry"} {
+		if p[key] == nil {
+			t.Errorf("ckafka parameters.%s is required", key)
+		}
+	}
+	if n, _ := p["maxMsgNum"].(int); n < 1 || n > 10000 {
+		t.Errorf("maxMsgNum = %v, want 1-10000", p["maxMsgNum"])
+	}
+	if p["offset"] != "latest" {
+		t.Errorf("offset = %v: the component accepts only latest", p["offset"])
+	}
+	// The default is 10,000 retries, during which the topic's later
+	// messages wait behind one that keeps failing.
+	if n, _ := p["retry"].(int); n < 1 || n > 1000 {
+		t.Errorf("retry = %v, want 1-1000", p["retry"])
+	}
+	if p["enable"] != true {
+		t.Errorf("enable = %v, want true", p["enable"])
+	}
+
+	vars := uncomment(t, raw, "DLQ_SINK: kafka")
+	var env map[string]any
+	if err := yaml.Unmarshal([]byte(vars), &env); err != nil {
+		t.Fatalf("commented dead-letter variables: %v\n%s", err, vars)
+	}
+	for _, k := range []string{"DLQ_KAFKA_BROKERS", "DLQ_KAFKA_TOPIC"} {
+		if env[k] != "${env:"+k+"}" {
+			t.Errorf("commented %s = %v, want ${env:%s}", k, env[k], k)
+		}
+	}
+}
+
+// uncomment returns the commented block of YAML that starts with the line
+// "# "+first: that line and the next ones commented at the same
+// indentation, without their "# ".
+func uncomment(t *testing.T, text, first string) string {
+	t.Helper()
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		indent, ok := strings.CutSuffix(l, "# "+first)
+		if !ok || strings.TrimSpace(indent) != "" {
+			continue
+		}
+		var out []string
+		for _, l := range lines[i:] {
+			rest, ok := strings.CutPrefix(l, indent+"# ")
+			if !ok {
+				break
+			}
+			out = append(out, rest)
+		}
+		return strings.Join(out, "\n")
+	}
+	t.Fatalf("no commented %q in serverless.yml", first)
+	return ""
+}
+
 func checkAPIGW(t *testing.T, a map[string]any) {
 	t.Helper()
 	p, _ := a["parameters"].(map[string]any)
@@ -399,18 +471,20 @@ func TestTemplateYAML(t *testing.T) {
 		}
 	}
 
-	// Secrets Manager: read access to that one secret and nothing else.
+	// Secrets Manager: read access to that one secret; SQS: sending to the
+	// dead-letter queue. Nothing else.
 	var statements []any
 	for _, p := range asSlice(fn["Policies"]) {
 		statements = append(statements, asSlice(get(p, "Statement"))...)
 	}
-	if len(statements) != 1 {
-		t.Fatalf("policy statements = %v, want exactly the one for the Tencent secret", statements)
+	if len(statements) != 2 {
+		t.Fatalf("policy statements = %v, want exactly the one for the Tencent secret and the one for the dead-letter queue", statements)
 	}
 	st := statements[0]
 	if get(st, "Effect") != "Allow" || get(st, "Action") != "secretsmanager:GetSecretValue" || !reflect.DeepEqual(get(st, "Resource"), ref("TencentSecretArn")) {
 		t.Errorf("statement = %v, want Allow secretsmanager:GetSecretValue on !Ref TencentSecretArn", st)
 	}
+	checkDeadLetterQueue(t, resources, fn, statements[1])
 
 	// Failed asynchronous invocations (the schedule) go to an SQS queue.
 	dest := get(fn, "EventInvokeConfig", "DestinationConfig", "OnFailure")
@@ -431,6 +505,8 @@ func TestTemplateYAML(t *testing.T) {
 			}
 		case "Schedule", "ScheduleV2":
 			schedules = append(schedules, e)
+		case "SQS":
+			// Checked with the dead-letter queue.
 		default:
 			t.Errorf("event %s of type %v", name, get(e, "Type"))
 		}
@@ -469,6 +545,65 @@ func TestTemplateYAML(t *testing.T) {
 	outputs, _ := doc["Outputs"].(map[string]any)
 	if outputs["ApiUrl"] == nil || outputs["FunctionUrl"] == nil || get(outputs, "FunctionUrl", "Condition") != cond {
 		t.Errorf("Outputs = %v, want ApiUrl and a conditional FunctionUrl", outputs)
+	}
+}
+
+// checkDeadLetterQueue checks the dead-letter sink of the template and its
+// redrive: DLQ_SINK=sqs on a queue of the template that the function may
+// send to, an SQS event on that queue reporting partial batch failures,
+// and a redrive policy that parks a message failing too often in another
+// queue of the template.
+func checkDeadLetterQueue(t *testing.T, resources, fn map[string]any, statement any) {
+	t.Helper()
+	vars, _ := get(fn, "Environment", "Variables").(map[string]any)
+	dlqRef, _ := get(vars, "DLQ_SQS_QUEUE_URL", "Ref").(string)
+	if vars["DLQ_SINK"] != "sqs" || get(resources, dlqRef, "Type") != "AWS::SQS::Queue" {
+		t.Fatalf("DLQ_SINK = %v, DLQ_SQS_QUEUE_URL = %v: want sqs and !Ref a queue of this template", vars["DLQ_SINK"], vars["DLQ_SQS_QUEUE_URL"])
+	}
+	arn := map[string]any{"Fn::GetAtt": []any{dlqRef, "Arn"}}
+	if get(statement, "Effect") != "Allow" || get(statement, "Action") != "sqs:SendMessage" || !reflect.DeepEqual(get(statement, "Resource"), arn) {
+		t.Errorf("statement = %v, want Allow sqs:SendMessage on !GetAtt %s.Arn", statement, dlqRef)
+	}
+
+	var sqsEvents []any
+	for _, e := range get(fn, "Events").(map[string]any) {
+		if get(e, "Type") == "SQS" {
+			sqsEvents = append(sqsEvents, e)
+		}
+	}
+	if len(sqsEvents) != 1 {
+		t.Fatalf("SQS events: %d, want one, on the dead-letter queue", len(sqsEvents))
+	}
+	ev, _ := get(sqsEvents[0], "Properties").(map[string]any)
+	if !reflect.DeepEqual(ev["Queue"], arn) {
+		t.Errorf("SQS event queue = %v, want !GetAtt %s.Arn", ev["Queue"], dlqRef)
+	}
+	if !reflect.DeepEqual(ev["FunctionResponseTypes"], []any{"ReportBatchItemFailures"}) {
+		t.Errorf("FunctionResponseTypes = %v, want [ReportBatchItemFailures]: without it a batch with one failure is retried whole, or lost", ev["FunctionResponseTypes"])
+	}
+	if n, _ := ev["BatchSize"].(int); n < 1 || n > 10 {
+		t.Errorf("BatchSize = %v, want 1-10 (SQS without a batching window)", ev["BatchSize"])
+	}
+	if e, ok := ev["Enabled"]; ok && e != true {
+		t.Errorf("SQS event Enabled = %v", e)
+	}
+
+	q, _ := get(resources, dlqRef, "Properties").(map[string]any)
+	timeout, _ := fn["Timeout"].(int)
+	if vt, _ := q["VisibilityTimeout"].(int); vt < 6*timeout {
+		t.Errorf("%s VisibilityTimeout = %v, want at least 6 × the function's %d s timeout", dlqRef, q["VisibilityTimeout"], timeout)
+	}
+	parking, _ := get(q, "RedrivePolicy", "deadLetterTargetArn", "Fn::GetAtt", 0).(string)
+	if parking == dlqRef || get(resources, parking, "Type") != "AWS::SQS::Queue" {
+		t.Errorf("%s RedrivePolicy = %v, want a deadLetterTargetArn on another queue of this template", dlqRef, q["RedrivePolicy"])
+	}
+	if n, _ := get(q, "RedrivePolicy", "maxReceiveCount").(int); n < 2 || n > 10 {
+		t.Errorf("%s maxReceiveCount = %v, want 2-10: a few redrives, then parked", dlqRef, get(q, "RedrivePolicy", "maxReceiveCount"))
+	}
+	for _, name := range []string{dlqRef, parking} {
+		if get(resources, name, "Properties", "MessageRetentionPeriod") != 1209600 {
+			t.Errorf("%s: want MessageRetentionPeriod 1209600 (14 days, the most SQS keeps)", name)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -136,7 +137,12 @@ func (a *app) tencent(ctx context.Context, getenv func(string) string, p platfor
 		go srv.Serve(ln)
 		a.closers = append(a.closers, func() { srv.Close() })
 		a.sample = &sample
-		a.log.Info("using the embedded CCC API emulator", "addr", ln.Addr().String())
+		dir, err := writeSamples(sample)
+		if err != nil {
+			return nil, "", fmt.Errorf("emulator: %w", err)
+		}
+		a.log.Info("using the embedded CCC API emulator; its sample pushes, timed to match, are in "+dir,
+			"addr", ln.Addr().String(), "samples", dir)
 		return tcloud.StaticCredential(emulatorSecretID, emulatorSecretKey, ""), "http://" + ln.Addr().String(), nil
 	}
 	if arn := getenv("TENCENTCLOUD_SECRET_ARN"); arn != "" && p == platformAWS {
@@ -155,6 +161,22 @@ func (a *app) tencent(ctx context.Context, getenv func(string) string, p platfor
 		return nil, "", err
 	}
 	return cred, a.cfg.CCC.Endpoint, nil
+}
+
+// writeSamples writes the emulator's sample pushes, timed to match its
+// sessions, where scripts/send-push.sh can send them to the local server:
+// the files in tcemu/samples are too old for the CCC API's 180-day window.
+func writeSamples(s tcemu.Sample) (string, error) {
+	dir := filepath.Join(os.TempDir(), "ccc-enricher-samples")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	for name, body := range map[string][]byte{"push-cdr.json": s.CDRPush, "push-record.json": s.RecordPush} {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }
 
 func (a *app) close() {

@@ -5,7 +5,8 @@
 //     for API Gateway REST, HTTP API and Function URL events, scheduled
 //     events and SQS redrive;
 //   - SCF_RUNTIME_API set: a Tencent SCF custom-runtime event function for
-//     API Gateway and timer triggers;
+//     API Gateway and timer triggers, and CKafka or CMQ triggers that
+//     redrive dead-lettered records;
 //   - neither: a local HTTP server on PORT serving the same handler.
 //
 // Subcommands run the same pipeline by hand: "demo" runs offline against
@@ -65,7 +66,7 @@ func run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		lambda.Start(awslambda.NewHandler(a.handler, a.awsJobs()))
+		lambda.Start(awslambda.NewHandler(a.handler, a.awsJobs(), a.redrive))
 		return nil
 	case os.Getenv("SCF_RUNTIME_API") != "":
 		a, err := newApp(ctx, cfg, os.Getenv, log, platformSCF)
@@ -73,7 +74,7 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		addr := net.JoinHostPort(os.Getenv("SCF_RUNTIME_API"), os.Getenv("SCF_RUNTIME_API_PORT"))
-		return scf.Serve(ctx, addr, a.handler, a.scfJobs())
+		return scf.Serve(ctx, addr, a.handler, a.scfJobs(), a.redrive)
 	default:
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()

@@ -25,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccc-enricher/ccc-enricher/push"
+	"github.com/ccc-enricher/ccc-enricher/record"
 	"github.com/ccc-enricher/ccc-enricher/scf/scftest"
 	"github.com/ccc-enricher/ccc-enricher/tcemu"
 )
@@ -146,6 +148,25 @@ func testRIE(t *testing.T, bin string, env []string, sample tcemu.Sample) {
 			t.Fatalf("scheduled event reply %v", m)
 		}
 	})
+	t.Run("SQS redrive", func(t *testing.T) {
+		partial, id := partialRecord(t, sample)
+		ev := mutateJSON(t, lambdaFixture(t, "sqs-event.json"), func(e map[string]any) {
+			proto := e["Records"].([]any)[0].(map[string]any)
+			bad := make(map[string]any, len(proto))
+			for k, v := range proto {
+				bad[k] = v
+			}
+			proto["messageId"], proto["body"] = "redrive-1", string(partial)
+			bad["messageId"], bad["body"] = "redrive-2", "not a record"
+			e["Records"] = []any{proto, bad}
+		})
+		m := invoke(t, ev)
+		// The record was redriven; the malformed message alone goes back.
+		if fmt.Sprint(m["batchItemFailures"]) != "[map[itemIdentifier:redrive-2]]" {
+			t.Fatalf("SQS reply %v, want the second message reported failed\n%s", m, out.stderr())
+		}
+		out.waitFullRecord(t, id)
+	})
 	t.Run("unrecognized event", func(t *testing.T) {
 		m := invoke(t, []byte(`{"Records":[{"eventSource":"aws:s3"}]}`))
 		if !strings.Contains(fmt.Sprint(m["errorMessage"]), "unrecognized event") {
@@ -232,8 +253,24 @@ func testSCF(t *testing.T, bin string, env []string, sample tcemu.Sample) {
 			t.Fatalf("healthz %d %s", status, body)
 		}
 	})
+	t.Run("CKafka redrive", func(t *testing.T) {
+		partial, id := partialRecord(t, sample)
+		ev, _ := json.Marshal(map[string]any{"Records": []any{
+			map[string]any{"Ckafka": map[string]any{"topic": "ccc-enricher-dlq", "partition": 0, "offset": 7, "msgKey": sample.SessionID, "msgBody": string(partial)}},
+		}})
+		if res := invoke(t, ev); res.Error || string(res.Body) != `{"records":1}` {
+			t.Fatalf("reply error=%v %s\n%s", res.Error, res.Body, out.stderr())
+		}
+		out.waitFullRecord(t, id)
+	})
+	t.Run("CMQ message that is not a record", func(t *testing.T) {
+		res := invoke(t, []byte(`{"Records":[{"CMQ":{"type":"topic","topicName":"dlq","msgId":"m-1","msgBody":"x"}}]}`))
+		if !res.Error || !strings.Contains(string(res.Body), "RecordsFailed") || !strings.Contains(string(res.Body), "malformed") {
+			t.Fatalf("reply error=%v %s, want a RecordsFailed error", res.Error, res.Body)
+		}
+	})
 	t.Run("unknown event", func(t *testing.T) {
-		res := invoke(t, []byte(`{"Records":[{"CMQ":{"msgBody":"x"}}]}`))
+		res := invoke(t, []byte(`{"Records":[{"cos":{"cosBucket":{"name":"x"}}}]}`))
 		if !res.Error || !strings.Contains(string(res.Body), "UnrecognizedEvent") {
 			t.Fatalf("reply error=%v %s, want an UnrecognizedEvent error", res.Error, res.Body)
 		}
@@ -340,6 +377,54 @@ func (p *process) waitRecord(t *testing.T, sessionID string) {
 			t.Fatalf("process exited before printing the record of %s\n%s", sessionID, p.stderr())
 		case <-timeout:
 			t.Fatalf("no record of %s on standard output\n%s", sessionID, p.stderr())
+		}
+	}
+}
+
+// partialRecord is the record of the sample push as the function builds it
+// when the detail cannot be fetched (ON_DETAIL_FAILURE=forward-partial):
+// what a dead-letter queue may hold for redrive. It returns the body and
+// the record id.
+func partialRecord(t *testing.T, sample tcemu.Sample) ([]byte, string) {
+	t.Helper()
+	p, err := push.Parse(push.KindCDR, sample.CDRPush, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := record.Build(record.Input{Push: p, Source: record.SourcePush, PushUUID: "dead-lettered", ReceivedAt: time.Now(),
+		DetailError: "describe session: InternalError"})
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, r.ID
+}
+
+// waitFullRecord waits for the record with the given id on standard
+// output, and wants it complete: a redriven partial record is enriched
+// again.
+func (p *process) waitFullRecord(t *testing.T, id string) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case line := <-p.lines:
+			var rec struct {
+				ID           string          `json:"id"`
+				Completeness string          `json:"completeness"`
+				Detail       json.RawMessage `json:"detail"`
+			}
+			if json.Unmarshal([]byte(line), &rec) != nil || rec.ID != id {
+				continue
+			}
+			if rec.Completeness != "full" || len(rec.Detail) == 0 {
+				t.Fatalf("record %s is %s, want it enriched again", id, rec.Completeness)
+			}
+			return
+		case <-p.exited:
+			t.Fatalf("process exited before printing record %s\n%s", id, p.stderr())
+		case <-timeout:
+			t.Fatalf("no record %s on standard output\n%s", id, p.stderr())
 		}
 	}
 }

@@ -107,7 +107,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"method", r.Method, "path", r.URL.Path, "status", rec.status,
 			"err_code", rec.errCode, "duration_ms", time.Since(start).Milliseconds(),
 		}
-		log.Log(ctx, levelFor(rec.status), "request", append(attrs, info.attrs...)...)
+		level := levelFor(rec.status)
+		if info.deadLettered && level < slog.LevelWarn {
+			level = slog.LevelWarn // acknowledged, but not where the user wants it
+		}
+		log.Log(ctx, level, "request", append(attrs, info.attrs...)...)
 	}()
 	_, pattern := h.mux.Handler(r)
 	if pattern == "" {
@@ -198,10 +202,11 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 	}
 	if out.DeadLettered {
 		// Durable, so CCC gets ErrCode 0; the log line says where it went.
+		info.deadLettered = true
 		info.add("dead_lettered", true, "dead_letter_cause", out.Cause.Error())
 	}
 	if err != nil {
-		h.fail(w, ctx, err)
+		h.fail(ctx, w, err)
 		return
 	}
 	reply(w, codeOK, "ok")
@@ -267,7 +272,7 @@ func (h *handler) enrich(w http.ResponseWriter, r *http.Request) {
 		_, err = e.Deliver(ctx, rec)
 	}
 	if err != nil {
-		h.fail(w, ctx, err)
+		h.fail(ctx, w, err)
 		return
 	}
 	info.add("record_id", rec.ID)
@@ -292,8 +297,8 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool
 }
 
 // fail answers a pipeline failure and logs it.
-func (h *handler) fail(w http.ResponseWriter, ctx context.Context, err error) {
-	c := classify(err)
+func (h *handler) fail(ctx context.Context, w http.ResponseWriter, err error) {
+	c := classify(ctx, err)
 	infoOf(ctx).add("error", err.Error())
 	reply(w, c, c.message)
 }
@@ -342,7 +347,10 @@ func levelFor(status int) slog.Level {
 
 // requestInfo gathers log attributes as a request goes through, for the one
 // log line written when it ends.
-type requestInfo struct{ attrs []any }
+type requestInfo struct {
+	attrs        []any
+	deadLettered bool
+}
 
 func (i *requestInfo) add(kv ...any) { i.attrs = append(i.attrs, kv...) }
 

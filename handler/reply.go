@@ -40,11 +40,13 @@ var (
 )
 
 // classify maps a pipeline error to its reply. It is the one place where
-// an error's class becomes an answer to CCC.
-func classify(err error) code {
+// an error's class becomes an answer to CCC. Only the request's own
+// deadline is a timeout: one attempt that timed out is the failure of what
+// it called.
+func classify(ctx context.Context, err error) code {
 	detail := errors.Is(err, enrich.ErrDetail)
 	switch {
-	case errors.Is(err, context.DeadlineExceeded):
+	case ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded):
 		return codeTimeout
 	case detail && retry.IsPermanent(err):
 		return codeDetailFailed

@@ -53,7 +53,8 @@ var ErrMalformed = errors.New("malformed dead-letter message")
 // Redriver sends dead-lettered records to the primary sink. It is safe for
 // concurrent use.
 type Redriver struct {
-	// Sink is the primary sink, without the dead-letter fallback.
+	// Sink, required, is the primary sink, without the dead-letter
+	// fallback.
 	Sink sink.Sink
 	// Enricher fetches the session detail of partial records: its Detail,
 	// MaskPhones and Now are used, its Sink and ForwardPartial are not. Nil

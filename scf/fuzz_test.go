@@ -28,12 +28,14 @@ func FuzzDispatch(f *testing.F) {
 	}
 	f.Add([]byte(`{"httpMethod":"GET","path":"/","queryString":{"a":[true,"x",1.5e3,null,false]},"requestContext":{}}`))
 	f.Add([]byte(`{"Type":"Timer","Time":"not a time"}`))
+	f.Add([]byte(`{"Records":[{"CMQ":{"msgBody":"x","msgTag":"a, b"}},{"Ckafka":{"offset":1,"msgBody":"y"}}]}`))
 	d := &dispatcher{
 		h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.Copy(w, r.Body)
 		}),
-		jobs: map[string]Job{"reconcile": func(context.Context, time.Time) error { return nil }},
-		log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		jobs:  map[string]Job{"reconcile": func(context.Context, time.Time) error { return nil }},
+		queue: func(context.Context, []byte) error { return nil },
+		log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	f.Fuzz(func(t *testing.T, event []byte) {
 		_, err := d.dispatch(context.Background(), event)

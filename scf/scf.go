@@ -24,6 +24,16 @@
 //   - A timer trigger event has "Type": "Timer". It runs the job named by its
 //     TriggerName, else the job named by its Message (the trigger's
 //     argument), else the job "reconcile".
+//   - A CMQ topic trigger event ({"Records":[{"CMQ":{…,"msgBody":…}}]}) or
+//     a CKafka trigger event ({"Records":[{"Ckafka":{"topic","partition",
+//     "offset","msgKey","msgBody"}}]}), when Serve was given a queue
+//     function: each message body goes to it in turn. If any fails, the
+//     invocation fails with errorType RecordsFailed and a message naming
+//     each failed message (CMQ msgId; CKafka topic, partition and offset),
+//     and the trigger retries the whole batch: messages that succeeded are
+//     handled again, which the queue function must take (redrive does: a
+//     record keeps its id). Messages not yet tried when the deadline
+//     passes count as failed.
 //   - Anything else is reported to /runtime/invocation/error, so that the
 //     platform records a failure instead of a silent success.
 //
@@ -46,6 +56,11 @@ import (
 
 // Job runs a scheduled job for the time it was scheduled.
 type Job func(ctx context.Context, scheduled time.Time) error
+
+// Queue processes the body of one queue message, such as a dead-lettered
+// record to redrive. A non-nil error fails the invocation, and the
+// trigger delivers the batch again.
+type Queue func(ctx context.Context, body []byte) error
 
 // DefaultJob is the job a timer event runs when neither its trigger name
 // nor its message names a job.
@@ -91,13 +106,14 @@ func RequestID(ctx context.Context) string {
 // ("host:port" from SCF_RUNTIME_API and SCF_RUNTIME_API_PORT): it reports
 // ready once, then forever fetches the next event, dispatches it and posts
 // the reply or the error. API Gateway events are served with h; timer
-// events run jobs (see the package documentation).
+// events run jobs; CMQ and CKafka trigger events give each message body to
+// queue, unless it is nil (see the package documentation).
 //
 // Each invocation's context has the deadline now + time_limit_in_ms and
 // carries the request id (see RequestID). Serve returns nil when ctx is
 // cancelled, and an error when the runtime API fails or goes away: the
 // process should then exit so that SCF replaces the instance.
-func Serve(ctx context.Context, addr string, h http.Handler, jobs map[string]Job) error {
+func Serve(ctx context.Context, addr string, h http.Handler, jobs map[string]Job, queue Queue) error {
 	if addr == "" {
 		return errors.New("scf: no runtime API address (SCF_RUNTIME_API and SCF_RUNTIME_API_PORT)")
 	}
@@ -109,7 +125,7 @@ func Serve(ctx context.Context, addr string, h http.Handler, jobs map[string]Job
 		}
 		return fmt.Errorf("scf: report ready: %w", err)
 	}
-	d := &dispatcher{h: h, jobs: jobs, log: log}
+	d := &dispatcher{h: h, jobs: jobs, queue: queue, log: log}
 	for {
 		event, inv, err := rt.next(ctx)
 		if err != nil {
@@ -228,9 +244,10 @@ func (e *eventError) Unwrap() error { return e.err }
 
 // dispatcher routes one event to the handler or to a job.
 type dispatcher struct {
-	h    http.Handler
-	jobs map[string]Job
-	log  *slog.Logger
+	h     http.Handler
+	jobs  map[string]Job
+	queue Queue
+	log   *slog.Logger
 }
 
 // dispatch serves one event and returns the reply for the runtime API. A
@@ -246,6 +263,7 @@ func (d *dispatcher) dispatch(ctx context.Context, event []byte) (reply []byte, 
 		Type           string          `json:"Type"`
 		HTTPMethod     string          `json:"httpMethod"`
 		RequestContext json.RawMessage `json:"requestContext"`
+		Records        json.RawMessage `json:"Records"`
 	}
 	if err := json.Unmarshal(event, &probe); err != nil {
 		return nil, &eventError{kind: "UnrecognizedEvent", err: errors.New("event is not a JSON object of a known shape")}
@@ -255,6 +273,10 @@ func (d *dispatcher) dispatch(ctx context.Context, event []byte) (reply []byte, 
 		return d.serveAPIGateway(ctx, event)
 	case probe.Type == "Timer":
 		return d.runTimer(ctx, event)
+	case d.queue != nil && len(probe.Records) > 0:
+		if msgs, ok := queueMessages(probe.Records); ok {
+			return d.runQueue(ctx, msgs)
+		}
 	}
 	return nil, &eventError{kind: "UnrecognizedEvent", err: fmt.Errorf("unrecognized event with keys %v", topKeys(event))}
 }

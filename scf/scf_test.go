@@ -5,12 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,11 +84,16 @@ type reply struct {
 // start runs Serve against a fresh emulator and stops both at the end of
 // the test, checking that Serve returned as documented.
 func start(t *testing.T, h http.Handler, jobs map[string]scf.Job) *scftest.Server {
+	return startQueue(t, h, jobs, nil)
+}
+
+// startQueue is start with a queue function.
+func startQueue(t *testing.T, h http.Handler, jobs map[string]scf.Job, queue scf.Queue) *scftest.Server {
 	t.Helper()
 	emu := scftest.NewServer()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- scf.Serve(ctx, emu.Addr, h, jobs) }()
+	go func() { done <- scf.Serve(ctx, emu.Addr, h, jobs, queue) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -322,7 +329,8 @@ func TestServeRejects(t *testing.T) {
 	tests := []struct {
 		name, event, errType string
 	}{
-		{"CMQ event", string(readTestdata(t, "cmq.json")), "UnrecognizedEvent"},
+		{"CMQ event without a queue function", string(readTestdata(t, "cmq.json")), "UnrecognizedEvent"},
+		{"CKafka event without a queue function", string(readTestdata(t, "ckafka.json")), "UnrecognizedEvent"},
 		{"empty object", `{}`, "UnrecognizedEvent"},
 		{"array", `[1,2]`, "UnrecognizedEvent"},
 		{"string", `"hello"`, "UnrecognizedEvent"},
@@ -362,7 +370,7 @@ func TestServeNeverLogsPayloads(t *testing.T) {
 func TestServeRuntimeGone(t *testing.T) {
 	emu := scftest.NewServer()
 	done := make(chan error, 1)
-	go func() { done <- scf.Serve(context.Background(), emu.Addr, echoHandler(t), nil) }()
+	go func() { done <- scf.Serve(context.Background(), emu.Addr, echoHandler(t), nil, nil) }()
 	<-emu.Ready()
 	emu.Close()
 	if err := <-done; err == nil {
@@ -374,10 +382,10 @@ func TestServeNoRuntime(t *testing.T) {
 	emu := scftest.NewServer()
 	addr := emu.Addr
 	emu.Close()
-	if err := scf.Serve(context.Background(), addr, echoHandler(t), nil); err == nil || !strings.Contains(err.Error(), "ready") {
+	if err := scf.Serve(context.Background(), addr, echoHandler(t), nil, nil); err == nil || !strings.Contains(err.Error(), "ready") {
 		t.Fatalf("Serve = %v, want an init/ready error", err)
 	}
-	if err := scf.Serve(context.Background(), "", echoHandler(t), nil); err == nil {
+	if err := scf.Serve(context.Background(), "", echoHandler(t), nil, nil); err == nil {
 		t.Fatal("Serve with no address = nil")
 	}
 }
@@ -402,4 +410,102 @@ func errType(t *testing.T, res scftest.Result) string {
 		t.Fatalf("error body %s is not {errorType, errorMessage}", res.Body)
 	}
 	return e.ErrorType
+}
+
+func TestServeQueueEvents(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	emu := startQueue(t, echoHandler(t), nil, func(ctx context.Context, body []byte) error {
+		if scf.RequestID(ctx) == "" {
+			t.Error("queue function: context without the request id")
+		}
+		if _, ok := ctx.Deadline(); !ok {
+			t.Error("queue function: context without the invocation's deadline")
+		}
+		mu.Lock()
+		got = append(got, string(body))
+		mu.Unlock()
+		if strings.HasPrefix(string(body), "bad") {
+			return errors.New("malformed dead-letter message")
+		}
+		return nil
+	})
+	emu.TimeLimit = 5 * time.Second
+	ckafka := func(bodies ...string) string {
+		var rs []string
+		for i, b := range bodies {
+			rs = append(rs, fmt.Sprintf(`{"Ckafka":{"topic":"dlq","partition":0,"offset":%d,"msgKey":"k","msgBody":%q}}`, 40+i, b))
+		}
+		return `{"Records":[` + strings.Join(rs, ",") + `]}`
+	}
+	many := make([]string, 8)
+	for i := range many {
+		many[i] = fmt.Sprintf("bad-%d", i)
+	}
+	tests := []struct {
+		name    string
+		event   string
+		tried   []string
+		errType string
+		errHas  []string
+	}{
+		{"CMQ topic event", string(readTestdata(t, "cmq.json")), []string{"hello"}, "", nil},
+		{"CKafka event", string(readTestdata(t, "ckafka.json")), []string{"hello", "world"}, "", nil},
+		{"CMQ message as a list of tags", `{"Records":[{"CMQ":{"type":"topic","topicName":"t","msgId":"m-9","msgBody":"x","msgTag":["a","b"]}}]}`, []string{"x"}, "", nil},
+		{"one failure fails the batch, every message is tried", ckafka("a", "bad", "c"), []string{"a", "bad", "c"}, "RecordsFailed",
+			[]string{"1 of 3 messages failed", "ckafka dlq/0@41: malformed dead-letter message"}},
+		{"CMQ failure names the message id", `{"Records":[{"CMQ":{"topicName":"t","msgId":"m-7","msgBody":"bad"}}]}`, []string{"bad"}, "RecordsFailed",
+			[]string{"cmq t msgId m-7"}},
+		{"many failures are cut short", ckafka(many...), many, "RecordsFailed", []string{"8 of 8 messages failed", "@44", "…"}},
+		{"mixed records", `{"Records":[{"CMQ":{"msgBody":"x"}},{"cos":{}}]}`, nil, "UnrecognizedEvent", nil},
+		{"both kinds in one record", `{"Records":[{"CMQ":{"msgBody":"x"},"Ckafka":{"msgBody":"y"}}]}`, nil, "UnrecognizedEvent", nil},
+		{"no records", `{"Records":[]}`, nil, "UnrecognizedEvent", nil},
+		{"offset not a number", `{"Records":[{"Ckafka":{"offset":"36","msgBody":"x"}}]}`, nil, "UnrecognizedEvent", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			res := invoke(t, emu, []byte(tt.event))
+			if et := errType(t, res); et != tt.errType {
+				t.Fatalf("error type %q, want %q (reply %s)", et, tt.errType, res.Body)
+			}
+			for _, s := range tt.errHas {
+				if !strings.Contains(string(res.Body), s) {
+					t.Errorf("error %s does not say %q", res.Body, s)
+				}
+			}
+			if tt.errType == "" && string(res.Body) != fmt.Sprintf(`{"records":%d}`, len(tt.tried)) {
+				t.Errorf("reply %s", res.Body)
+			}
+			if tt.errType == "RecordsFailed" && strings.Count(string(res.Body), "malformed") > 5 {
+				t.Errorf("error lists more than 5 failures: %s", res.Body)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !reflect.DeepEqual(got, tt.tried) {
+				t.Errorf("tried %q, want %q", got, tt.tried)
+			}
+		})
+	}
+}
+
+// Messages not yet tried when the invocation's time runs out fail the
+// invocation without being tried.
+func TestServeQueueDeadline(t *testing.T) {
+	var tried []string
+	emu := startQueue(t, echoHandler(t), nil, func(ctx context.Context, body []byte) error {
+		tried = append(tried, string(body))
+		<-ctx.Done() // the first message takes all the time there is
+		return ctx.Err()
+	})
+	emu.TimeLimit = 50 * time.Millisecond
+	res := invoke(t, emu, readTestdata(t, "ckafka.json"))
+	if errType(t, res) != "RecordsFailed" || !strings.Contains(string(res.Body), "2 of 2") || !strings.Contains(string(res.Body), "not attempted") {
+		t.Fatalf("reply %s", res.Body)
+	}
+	if !reflect.DeepEqual(tried, []string{"hello"}) {
+		t.Errorf("tried %q, want only the first message", tried)
+	}
 }

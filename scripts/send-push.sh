@@ -6,7 +6,11 @@
 # reply ({"ErrCode":0,"ErrMsg":"ok"} when accepted) and fails unless the
 # status is 2xx. URL is the function's push address, e.g.
 # https://<api>/push or http://127.0.0.1:9000/push for the local server.
-# BODY_FILE defaults to the CDR sample in tcemu/samples/push-cdr.json.
+# BODY_FILE defaults to the sample push of the ACTION kind that a local
+# server with CCC_ENDPOINT=emulator wrote, timed to match its emulator's
+# session, in ${TMPDIR:-/tmp}/ccc-enricher-samples/; else to the CDR
+# sample in tcemu/samples/push-cdr.json (from 2025: past the CCC API's
+# 180-day window, so a real deployment answers it with ErrCode 50202).
 #
 # Environment:
 #   ACTION           push kind, the action parameter (default cdr)
@@ -25,13 +29,16 @@ if [ $# -lt 1 ]; then
 fi
 url=$1
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-body=${2:-$root/tcemu/samples/push-cdr.json}
+action=${ACTION:-cdr}
+body=${2:-${TMPDIR:-/tmp}/ccc-enricher-samples/push-$action.json}
+if [ $# -lt 2 ] && [ ! -f "$body" ]; then
+	body=$root/tcemu/samples/push-cdr.json
+fi
 if [ ! -f "$body" ]; then
 	echo "send-push: no body file $body" >&2
 	exit 2
 fi
 
-action=${ACTION:-cdr}
 uuid=${PUSH_UUID:-}
 if [ -z "$uuid" ]; then
 	if [ -r /proc/sys/kernel/random/uuid ]; then

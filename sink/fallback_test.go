@@ -207,3 +207,11 @@ func TestWithDeadLetterNilAndClose(t *testing.T) {
 		t.Errorf("Close = %v; closed %v %v", err, primary.closed, dlq.closed)
 	}
 }
+
+func TestDeadLetterPrimary(t *testing.T) {
+	primary, dlq := &fakeSink{name: "webhook"}, &fakeSink{name: "sqs"}
+	d, ok := WithDeadLetter(primary, dlq).(*DeadLetter)
+	if !ok || d.Primary() != Sink(primary) {
+		t.Fatalf("WithDeadLetter(...).Primary() is not the primary sink")
+	}
+}
