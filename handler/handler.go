@@ -188,9 +188,7 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 		reply(w, codeBadRequest, err.Error())
 		return
 	}
-	info.add("sdk_app_id", p.SdkAppID, "session_id", p.SessionID)
-	if !h.AllowApp(p.SdkAppID) {
-		reply(w, codeForbiddenApp, fmt.Sprintf("SdkAppId %d is not in CCC_SDK_APP_IDS", p.SdkAppID))
+	if !h.allowed(w, info, p) {
 		return
 	}
 	start, end := enrich.Window(p)
@@ -259,9 +257,7 @@ func (h *handler) enrich(w http.ResponseWriter, r *http.Request) {
 		reply(w, codeBadRequest, err.Error())
 		return
 	}
-	info.add("sdk_app_id", p.SdkAppID, "session_id", p.SessionID)
-	if !h.AllowApp(p.SdkAppID) {
-		reply(w, codeForbiddenApp, fmt.Sprintf("SdkAppId %d is not in CCC_SDK_APP_IDS", p.SdkAppID))
+	if !h.allowed(w, info, p) {
 		return
 	}
 	e := *h.Enricher
@@ -279,6 +275,17 @@ func (h *handler) enrich(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store") // the record holds signed recording links
 	json.NewEncoder(w).Encode(rec)
+}
+
+// allowed notes the call in the log line and answers 403 for an
+// application not in the allow-list.
+func (h *handler) allowed(w http.ResponseWriter, info *requestInfo, p *push.Push) bool {
+	info.add("sdk_app_id", p.SdkAppID, "session_id", p.SessionID)
+	if !h.AllowApp(p.SdkAppID) {
+		reply(w, codeForbiddenApp, fmt.Sprintf("SdkAppId %d is not in CCC_SDK_APP_IDS", p.SdkAppID))
+		return false
+	}
+	return true
 }
 
 // readBody reads a bounded body, answering itself when it cannot.

@@ -116,7 +116,7 @@ func (r *Redriver) Redrive(ctx context.Context, body []byte) error {
 // enrich builds the full record of a partial one: the same push, the same
 // id, the detail fetched now. It returns nil and the reason when it cannot,
 // and the record then goes out as it came.
-func (r *Redriver) enrich(ctx context.Context, rec *envelope) (*record.Record, string) {
+func (r *Redriver) enrich(ctx context.Context, rec *record.Record) (*record.Record, string) {
 	switch {
 	case r.Enricher == nil || r.Enricher.Detail == nil:
 		return nil, "no detail source"
@@ -163,36 +163,18 @@ func (r *Redriver) logger() *slog.Logger {
 	return r.Logger
 }
 
-// envelope is what Redrive reads of a record: its identity, and for a
-// partial one what it takes to enrich it again. The body itself is sent on
-// unchanged, unknown fields included.
-type envelope struct {
-	SchemaVersion string          `json:"schemaVersion"`
-	ID            string          `json:"id"`
-	Kind          push.Kind       `json:"kind"`
-	Source        string          `json:"source"`
-	Completeness  string          `json:"completeness"`
-	SdkAppID      int64           `json:"sdkAppId"`
-	SessionID     string          `json:"sessionId"`
-	RecordID      string          `json:"recordId"`
-	Push          json.RawMessage `json:"push"`
-	Meta          struct {
-		PushUUID   string    `json:"pushUuid"`
-		ReceivedAt time.Time `json:"receivedAt"`
-	} `json:"meta"`
-}
-
-// decode reads a dead-letter message body as a record. Its errors wrap
+// decode reads a dead-letter message body as a record; the body itself is
+// what is sent on, unknown fields included. Its errors wrap
 // ErrMalformed, are retry.Permanent, and describe the shape of the body,
 // never its content.
-func decode(body []byte) (*envelope, error) {
+func decode(body []byte) (*record.Record, error) {
 	malformed := func(reason string) error {
 		return retry.Permanent(fmt.Errorf("%w: %s", ErrMalformed, reason))
 	}
 	if len(body) > MaxBodyBytes {
 		return nil, malformed(fmt.Sprintf("%d bytes, more than %d", len(body), MaxBodyBytes))
 	}
-	var rec envelope
+	var rec record.Record
 	if err := json.Unmarshal(body, &rec); err != nil {
 		return nil, malformed("not a JSON record: " + jsonProblem(err))
 	}
