@@ -9,10 +9,8 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/ccc-enricher/ccc-enricher/awslambda"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 )
 
 // echo is what echoHandler saw of a request.
@@ -92,30 +91,6 @@ func readTestdata(t testing.TB, name string) []byte {
 	return b
 }
 
-// lambdaFixture reads one of aws-lambda-go's own event fixtures from the
-// module cache, for the version this module requires.
-func lambdaFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	version := "v1.55.1"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/aws/aws-lambda-go" {
-				version = d.Version
-			}
-		}
-	}
-	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
-	if err != nil {
-		t.Fatalf("go env GOMODCACHE: %v", err)
-	}
-	p := filepath.Join(strings.TrimSpace(string(out)), "github.com/aws/aws-lambda-go@"+version, "events", "testdata", name)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("aws-lambda-go fixture: %v (run go mod download github.com/aws/aws-lambda-go)", err)
-	}
-	return b
-}
-
 // responseBody returns the status and body of any of the three replies.
 func responseBody(t *testing.T, resp any) (int, string) {
 	t.Helper()
@@ -157,19 +132,19 @@ func TestHTTPEvents(t *testing.T) {
 		headers    map[string][]string
 		body       string
 	}{{
-		name: "aws-lambda-go apigw-request.json", event: lambdaFixture(t, "apigw-request.json"),
+		name: "aws-lambda-go apigw-request.json", event: testenv.LambdaFixture(t, "apigw-request.json"),
 		reply: events.APIGatewayProxyResponse{}, method: "POST", path: "/hello/world",
 		query: map[string][]string{"name": {"me"}}, host: "gy415nuibc.execute-api.us-east-2.amazonaws.com",
 		remoteAddr: "192.168.196.186", requestID: "deef4878-7910-11e6-8f14-25afc3e9ae33",
 		headers: map[string][]string{"Headername": {"headerValue"}, "Accept-Encoding": {"gzip, deflate"}},
 		body:    "{\r\n\t\"a\": 1\r\n}",
 	}, {
-		name: "aws-lambda-go apigw-v2-request-no-authorizer.json", event: lambdaFixture(t, "apigw-v2-request-no-authorizer.json"),
+		name: "aws-lambda-go apigw-v2-request-no-authorizer.json", event: testenv.LambdaFixture(t, "apigw-v2-request-no-authorizer.json"),
 		reply: events.APIGatewayV2HTTPResponse{}, method: "GET", path: "/", query: map[string][]string{},
 		host: "aaaaaaaaaa.execute-api.us-west-2.amazonaws.com", remoteAddr: "1.2.3.4", requestID: "LV7fzho-PHcEJPw=",
 		headers: map[string][]string{"User-Agent": {"curl/7.58.0"}},
 	}, {
-		name: "aws-lambda-go lambda-urls-request.json", event: lambdaFixture(t, "lambda-urls-request.json"),
+		name: "aws-lambda-go lambda-urls-request.json", event: testenv.LambdaFixture(t, "lambda-urls-request.json"),
 		reply: events.LambdaFunctionURLResponse{}, method: "POST", path: "/my/path",
 		query: map[string][]string{"parameter1": {"value1", "value2"}, "parameter2": {"value"}},
 		host:  "<url-id>.lambda-url.us-west-2.on.aws", remoteAddr: "123.123.123.123", requestID: "id",
@@ -418,7 +393,7 @@ func TestUnrecognizedEvents(t *testing.T) {
 func sqsEvent(t *testing.T, arn string, bodies ...string) []byte {
 	t.Helper()
 	var ev map[string]any
-	if err := json.Unmarshal(lambdaFixture(t, "sqs-event.json"), &ev); err != nil {
+	if err := json.Unmarshal(testenv.LambdaFixture(t, "sqs-event.json"), &ev); err != nil {
 		t.Fatal(err)
 	}
 	proto := ev["Records"].([]any)[0].(map[string]any)
@@ -448,7 +423,7 @@ func TestSQSEvents(t *testing.T) {
 		tried    []string
 		failed   []string
 	}{
-		{"aws-lambda-go sqs-event.json", lambdaFixture(t, "sqs-event.json"), false, []string{"Message Body"}, []string{}},
+		{"aws-lambda-go sqs-event.json", testenv.LambdaFixture(t, "sqs-event.json"), false, []string{"Message Body"}, []string{}},
 		{"all succeed", sqsEvent(t, standard, "a", "b", "c"), false, []string{"a", "b", "c"}, []string{}},
 		{"some fail", sqsEvent(t, standard, "a", "bad", "c", "bad"), false, []string{"a", "bad", "c", "bad"}, []string{"m-1", "m-3"}},
 		{"FIFO stops at the first failure", sqsEvent(t, fifo, "a", "bad", "c", "d"), false, []string{"a", "bad"}, []string{"m-1", "m-2", "m-3"}},

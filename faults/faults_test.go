@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -28,18 +27,15 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/ccc"
 	"github.com/ccc-enricher/ccc-enricher/enrich"
 	"github.com/ccc-enricher/ccc-enricher/handler"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 	"github.com/ccc-enricher/ccc-enricher/push"
 	"github.com/ccc-enricher/ccc-enricher/record"
 	"github.com/ccc-enricher/ccc-enricher/redrive"
 	"github.com/ccc-enricher/ccc-enricher/sink"
 	"github.com/ccc-enricher/ccc-enricher/tcemu"
-	"github.com/ccc-enricher/ccc-enricher/tcloud"
 )
 
 const (
-	secretID  = "AKIDfaultsEXAMPLE00000000000000000"
-	secretKey = "faultsSecretKeyEXAMPLE00000000000"
-	whSecret  = "whsec_ZmF1bHQtc3VpdGUtd2ViaG9vay1zZWNyZXQtMzI="
 	basicUser = "ccc"
 	basicPass = "fault-suite-password"
 	dlqTopic  = "ccc-enricher-dlq"
@@ -139,78 +135,10 @@ type reply struct{ status, errCode int }
 
 func (r reply) String() string { return fmt.Sprintf("%d/%d", r.status, r.errCode) }
 
-// receiver is the webhook's destination: it verifies every signature, and
-// while faulty answers 500, 429 or 400, or nothing, to some requests.
-type receiver struct {
-	t        *testing.T
-	verifier *standardwebhooks.Webhook
-	d        *dice
-	faulty   atomic.Bool
-	stop     chan struct{}
-
-	mu       sync.Mutex
-	stored   map[string]*stored // by record id
-	answered map[string]int     // faults answered, by kind
-}
-
+// stored is what the webhook receiver holds of one record.
 type stored struct {
 	deliveries   int
 	completeness string
-}
-
-func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return
-	}
-	if err := rc.verifier.Verify(body, r.Header); err != nil {
-		rc.t.Errorf("webhook signature: %v", err)
-		w.WriteHeader(http.StatusUnauthorized)
-		return
-	}
-	if rc.faulty.Load() {
-		fault := ""
-		switch x := rc.d.float(); {
-		case x < 0.05:
-			fault = "500"
-		case x < 0.09:
-			fault = "429"
-		case x < 0.11:
-			fault = "400"
-		case x < 0.12:
-			fault = "hang"
-		}
-		if fault != "" {
-			rc.mu.Lock()
-			rc.answered[fault]++
-			rc.mu.Unlock()
-			if fault == "hang" {
-				// Until the sender gives up on this attempt.
-				select {
-				case <-r.Context().Done():
-				case <-rc.stop:
-				}
-				return
-			}
-			code, _ := strconv.Atoi(fault)
-			w.WriteHeader(code)
-			return
-		}
-	}
-	var rec struct{ ID, Completeness string }
-	if err := json.Unmarshal(body, &rec); err != nil || rec.ID != r.Header.Get("webhook-id") {
-		rc.t.Errorf("webhook body is not the record named by webhook-id %q: %v", r.Header.Get("webhook-id"), err)
-	}
-	rc.mu.Lock()
-	s := rc.stored[rec.ID]
-	if s == nil {
-		s = &stored{}
-		rc.stored[rec.ID] = s
-	}
-	s.deliveries++
-	s.completeness = rec.Completeness
-	rc.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // suite is the whole deployment on loopback.
@@ -220,52 +148,41 @@ type suite struct {
 	emu      *tcemu.Server
 	sample   tcemu.Sample
 	detail   *ccc.Client
-	rc       *receiver
+	recv     *testenv.Receiver
 	webhook  *sink.Webhook
 	dlq      *sink.Kafka
 	kafka    *kfake.Cluster
 	retryURL string // the handler with ON_DETAIL_FAILURE=retry
 	partURL  string // the handler with ON_DETAIL_FAILURE=forward-partial
 	ccc      *http.Client
+
+	// faulty makes the receiver answer 500, 429 or 400, or nothing, to
+	// some deliveries.
+	faulty   atomic.Bool
+	mu       sync.Mutex
+	answered map[string]int // faults the receiver answered, by kind
 }
 
 func newSuite(t *testing.T, seed uint64) *suite {
-	s := &suite{t: t, d: newDice(seed)}
+	s := &suite{t: t, d: newDice(seed), answered: map[string]int{}}
 
 	// The CCC API. Its rate limit is off and the client's is far above
 	// CCC's 20/s: at 20/s the pushes alone would take minutes, and the
 	// limiter has tests of its own (package ccc). RequestLimitExceeded
 	// still comes, injected at random below.
-	s.emu = tcemu.New(tcemu.Options{SecretID: secretID, SecretKey: secretKey, RateLimit: -1})
-	sample, err := tcemu.LoadSamples(s.emu, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.sample = sample
-	api := httptest.NewServer(s.emu)
-	t.Cleanup(api.Close)
-	tc, err := tcloud.NewClient(ccc.Service, ccc.Version, tcloud.Config{Endpoint: api.URL, Timeout: apiTimeout},
-		tcloud.StaticCredential(secretID, secretKey, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := testenv.NewCCC(t, time.Now(), tcemu.Options{RateLimit: -1})
+	s.emu, s.sample = api.Emu, api.Sample
 	// A grace period longer than the suite, so that lagging sessions stay
 	// within it however long the run.
-	s.detail = ccc.New(tc, ccc.Options{Rate: 5000, SessionGrace: 30 * time.Minute})
+	s.detail = api.Client(t, ccc.Options{Rate: 5000, SessionGrace: 30 * time.Minute}, apiTimeout)
 
 	// The webhook and its receiver.
-	verifier, err := standardwebhooks.NewWebhook(whSecret)
+	s.recv = testenv.NewReceiver(t)
+	s.recv.Answer(s.answer)
+	var err error
+	s.webhook, err = sink.NewWebhook(sink.WebhookConfig{URL: s.recv.URL, Secret: testenv.WebhookSecret, Timeout: webhookTimeout},
+		s.recv.Client())
 	if err != nil {
-		t.Fatal(err)
-	}
-	s.rc = &receiver{t: t, verifier: verifier, d: s.d, stop: make(chan struct{}),
-		stored: map[string]*stored{}, answered: map[string]int{}}
-	recv := httptest.NewServer(s.rc)
-	t.Cleanup(func() {
-		close(s.rc.stop)
-		recv.Close()
-	})
-	if s.webhook, err = sink.NewWebhook(sink.WebhookConfig{URL: recv.URL, Secret: whSecret, Timeout: webhookTimeout}, recv.Client()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -283,7 +200,7 @@ func newSuite(t *testing.T, seed uint64) *suite {
 	for _, partial := range []bool{false, true} {
 		o := handler.Options{
 			Auth:     push.Basic(basicUser, basicPass),
-			AllowApp: func(id int64) bool { return id == sample.SdkAppID },
+			AllowApp: func(id int64) bool { return id == s.sample.SdkAppID },
 			Enricher: &enrich.Enricher{Detail: s.detail, Sink: sink.WithDeadLetter(s.webhook, s.dlq), ForwardPartial: partial},
 			Timeout:  handlerTimeout,
 			Logger:   slog.New(slog.DiscardHandler),
@@ -303,9 +220,54 @@ func newSuite(t *testing.T, seed uint64) *suite {
 	return s
 }
 
+// answer is the webhook receiver's answer to a delivery: while faulty,
+// 500, 429 or 400, or nothing, to some of them.
+func (s *suite) answer(http.ResponseWriter, *http.Request) int {
+	if !s.faulty.Load() {
+		return 0
+	}
+	fault := ""
+	switch x := s.d.float(); {
+	case x < 0.05:
+		fault = "500"
+	case x < 0.09:
+		fault = "429"
+	case x < 0.11:
+		fault = "400"
+	case x < 0.12:
+		fault = "hang"
+	}
+	if fault == "" {
+		return 0
+	}
+	s.mu.Lock()
+	s.answered[fault]++
+	s.mu.Unlock()
+	if fault == "hang" {
+		return -1 // until the sender gives up on this attempt
+	}
+	code, _ := strconv.Atoi(fault)
+	return code
+}
+
+// delivered is what the receiver holds, by record id.
+func (s *suite) delivered() map[string]*stored {
+	out := map[string]*stored{}
+	for _, r := range s.recv.Records(s.t) {
+		st := out[r.ID]
+		if st == nil {
+			st = &stored{}
+			out[r.ID] = st
+		}
+		st.deliveries++
+		st.completeness = r.Completeness
+	}
+	return out
+}
+
 // faults switches every party's random failures on or off.
 func (s *suite) faults(on bool) {
-	s.rc.faulty.Store(on)
+	s.faulty.Store(on)
 	if !on {
 		s.emu.SetFaults(nil)
 		return
@@ -586,12 +548,10 @@ func TestNothingLost(t *testing.T) {
 			}
 		}
 	}
-	s.rc.mu.Lock()
 	inSink := map[string]string{} // id → completeness
-	for id, st := range s.rc.stored {
+	for id, st := range s.delivered() {
 		inSink[id] = st.completeness
 	}
-	s.rc.mu.Unlock()
 
 	var violations []string
 	violate := func(c *pushCase, format string, args ...any) {
@@ -653,24 +613,25 @@ func TestNothingLost(t *testing.T) {
 		}
 		cancel()
 	}
-	s.rc.mu.Lock()
+	delivered := s.delivered()
 	for _, c := range cases {
-		if c.acked && s.rc.stored[c.id] == nil {
+		if c.acked && delivered[c.id] == nil {
 			violate(c, "acknowledged, but record %s is not at the webhook after the redrive", c.id)
 		}
-		if c.acked && !c.partial && s.rc.stored[c.id] != nil && s.rc.stored[c.id].completeness != record.Full {
-			violate(c, "ON_DETAIL_FAILURE=retry record %s is %s after the redrive", c.id, s.rc.stored[c.id].completeness)
+		if c.acked && !c.partial && delivered[c.id] != nil && delivered[c.id].completeness != record.Full {
+			violate(c, "ON_DETAIL_FAILURE=retry record %s is %s after the redrive", c.id, delivered[c.id].completeness)
 		}
 	}
-	for id, dup := range s.rc.stored {
+	for id, dup := range delivered {
 		st.deliveries += dup.deliveries
 		if dlqPartial[id] && dup.completeness == record.Full {
 			st.reenriched++
 		}
 	}
-	st.stored = len(s.rc.stored)
-	answered := fmt.Sprint(s.rc.answered)
-	s.rc.mu.Unlock()
+	st.stored = len(delivered)
+	s.mu.Lock()
+	answered := fmt.Sprint(s.answered)
+	s.mu.Unlock()
 
 	t.Logf("seed %d: %d pushes in %v (%d CCC API calls; webhook faults answered %s), redrive of %d dead-lettered records in %v",
 		seed, n, pushed.Round(time.Millisecond), s.emu.Calls("DescribeSessionDetail"), answered,

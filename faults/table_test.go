@@ -2,10 +2,8 @@ package faults
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,38 +13,16 @@ import (
 	"testing"
 	"time"
 
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
-
 	"github.com/ccc-enricher/ccc-enricher/ccc"
 	"github.com/ccc-enricher/ccc-enricher/enrich"
 	"github.com/ccc-enricher/ccc-enricher/handler"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 	"github.com/ccc-enricher/ccc-enricher/push"
 	"github.com/ccc-enricher/ccc-enricher/record"
 	"github.com/ccc-enricher/ccc-enricher/retry"
 	"github.com/ccc-enricher/ccc-enricher/sink"
 	"github.com/ccc-enricher/ccc-enricher/tcemu"
-	"github.com/ccc-enricher/ccc-enricher/tcloud"
 )
-
-// memDLQ is a dead-letter sink that keeps what it accepts, or fails with
-// err.
-type memDLQ struct {
-	mu   sync.Mutex
-	err  error
-	sent []sink.Message
-}
-
-func (d *memDLQ) Name() string { return "dlq" }
-
-func (d *memDLQ) Send(_ context.Context, m sink.Message) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.err != nil {
-		return d.err
-	}
-	d.sent = append(d.sent, m)
-	return nil
-}
 
 // row is one line of docs/FAILURES.md: a failure, set up, and what CCC,
 // the sinks and the log must show.
@@ -66,6 +42,8 @@ type row struct {
 	// dlq is the dead-letter sink's error; noDLQ runs without one.
 	dlq   error
 	noDLQ bool
+	// attemptTimeout bounds one webhook attempt; zero means webhookTimeout.
+	attemptTimeout time.Duration
 	// timeout is the handler's deadline; zero means 1.5 s.
 	timeout time.Duration
 
@@ -133,7 +111,12 @@ func TestFailureTable(t *testing.T) {
 			webhookCalls: 1, logHas: []string{`"dead_lettered":true`}},
 		{name: "sink 400, no dead-letter sink", webhook: []int{400}, noDLQ: true, status: 502, errCode: 50201, apiCalls: -1, webhookCalls: 1},
 		{name: "sink timeout, dead-lettered", webhook: []int{-1}, status: 200, where: "dlq", completeness: record.Full, apiCalls: -1},
-		{name: "sink timeout, no dead-letter sink", webhook: []int{-1}, noDLQ: true, status: 504, errCode: 50401, apiCalls: -1},
+		// An attempt longer than the invocation, so that the retries always
+		// run into the request's deadline (504). With shorter attempts,
+		// whether the next wait fits before the deadline, and so 504 or 503,
+		// is up to the backoff's jitter.
+		{name: "sink timeout, no dead-letter sink", webhook: []int{-1}, attemptTimeout: 10 * time.Second, noDLQ: true, status: 504,
+			errCode: 50401, apiCalls: -1},
 		{name: "sink unreachable, dead-lettered", webhook: []int{-2}, status: 200, where: "dlq", completeness: record.Full, apiCalls: -1},
 		{name: "sink unreachable, no dead-letter sink", webhook: []int{-2}, noDLQ: true, status: 503, errCode: 50302, apiCalls: -1},
 		{name: "dead-letter sink failing too", webhook: []int{500}, dlq: transientDLQ, status: 503, errCode: 50302, apiCalls: -1,
@@ -159,57 +142,24 @@ func TestFailureTable(t *testing.T) {
 }
 
 func runRow(t *testing.T, r row) {
-	emu := tcemu.New(tcemu.Options{SecretID: secretID, SecretKey: secretKey, RateLimit: -1})
-	sample, err := tcemu.LoadSamples(emu, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := httptest.NewServer(emu)
-	t.Cleanup(api.Close)
-	tc, err := tcloud.NewClient(ccc.Service, ccc.Version, tcloud.Config{Endpoint: api.URL, Timeout: apiTimeout},
-		tcloud.StaticCredential(secretID, secretKey, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := testenv.NewCCC(t, time.Now(), tcemu.Options{RateLimit: -1})
+	emu, sample := api.Emu, api.Sample
 
-	verifier, _ := standardwebhooks.NewWebhook(whSecret)
+	recv := testenv.NewReceiver(t)
 	var mu sync.Mutex
-	var stored [][]byte
 	calls := 0
-	stop := make(chan struct{})
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		if err := verifier.Verify(body, req.Header); err != nil {
-			t.Errorf("webhook signature: %v", err)
-		}
+	recv.Answer(func(w http.ResponseWriter, _ *http.Request) int {
 		mu.Lock()
+		defer mu.Unlock()
 		answer := 0
 		if len(r.webhook) > 0 {
 			answer = r.webhook[min(calls, len(r.webhook)-1)]
 		}
 		calls++
-		mu.Unlock()
-		switch answer {
-		case 0:
-			mu.Lock()
-			stored = append(stored, body)
-			mu.Unlock()
-			w.WriteHeader(http.StatusNoContent)
-		case -1:
-			select {
-			case <-req.Context().Done():
-			case <-stop:
-			}
-		case http.StatusTooManyRequests:
+		if answer == http.StatusTooManyRequests {
 			w.Header().Set("Retry-After", "0")
-			w.WriteHeader(answer)
-		default:
-			w.WriteHeader(answer)
 		}
-	}))
-	t.Cleanup(func() {
-		close(stop)
-		recv.Close()
+		return answer
 	})
 	url := recv.URL
 	if len(r.webhook) > 0 && r.webhook[0] == -2 {
@@ -220,11 +170,16 @@ func runRow(t *testing.T, r row) {
 		url = "http://" + ln.Addr().String()
 		ln.Close() // nothing listens there any more
 	}
-	webhook, err := sink.NewWebhook(sink.WebhookConfig{URL: url, Secret: whSecret, Timeout: webhookTimeout}, recv.Client())
+	attempt := r.attemptTimeout
+	if attempt == 0 {
+		attempt = webhookTimeout
+	}
+	webhook, err := sink.NewWebhook(sink.WebhookConfig{URL: url, Secret: testenv.WebhookSecret, Timeout: attempt}, recv.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
-	dlq := &memDLQ{err: r.dlq}
+	dlq := testenv.NewSink("dlq")
+	dlq.Err = r.dlq
 	var out sink.Sink = webhook
 	if !r.noDLQ {
 		out = sink.WithDeadLetter(webhook, dlq)
@@ -238,7 +193,7 @@ func runRow(t *testing.T, r row) {
 		Auth:     push.Basic(basicUser, basicPass),
 		AllowApp: func(id int64) bool { return id == sample.SdkAppID },
 		Enricher: &enrich.Enricher{
-			Detail:         ccc.New(tc, ccc.Options{Rate: 1000}),
+			Detail:         api.Client(t, ccc.Options{Rate: 1000}, apiTimeout),
 			Sink:           out,
 			ForwardPartial: r.partial,
 		},
@@ -273,20 +228,20 @@ func runRow(t *testing.T, r row) {
 		t.Errorf("reply %d %s, want %d ErrCode %d\n%s", w.Code, w.Body, r.status, r.errCode, logs)
 	}
 
+	sunk := recv.Bodies()
 	mu.Lock()
-	sunk := stored
 	webhookCalls := calls
 	mu.Unlock()
 	var where string
 	var got []byte
 	switch {
-	case len(sunk) > 0 && len(dlq.sent) > 0:
+	case len(sunk) > 0 && len(dlq.Sent) > 0:
 		t.Errorf("the record went to both sinks")
 	case len(sunk) > 0:
 		where, got = "sink", sunk[len(sunk)-1]
-	case len(dlq.sent) > 0:
-		where, got = "dlq", dlq.sent[0].Body
-		if a := dlq.sent[0].Attributes; a[sink.AttrDeadLetterFrom] != "webhook" || a[sink.AttrDeadLetterClass] == "" || a[sink.AttrDeadLetterReason] == "" {
+	case len(dlq.Sent) > 0:
+		where, got = "dlq", dlq.Sent[0].Body
+		if a := dlq.Sent[0].Attributes; a[sink.AttrDeadLetterFrom] != "webhook" || a[sink.AttrDeadLetterClass] == "" || a[sink.AttrDeadLetterReason] == "" {
 			t.Errorf("dead-letter attributes %v", a)
 		}
 	}

@@ -18,13 +18,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 	"github.com/ccc-enricher/ccc-enricher/push"
 	"github.com/ccc-enricher/ccc-enricher/record"
 	"github.com/ccc-enricher/ccc-enricher/scf/scftest"
@@ -125,14 +124,14 @@ func testRIE(t *testing.T, bin string, env []string, sample tcemu.Sample) {
 
 	for i, name := range []string{"apigw-request.json", "apigw-v2-request-no-authorizer.json", "lambda-urls-request.json"} {
 		t.Run(name, func(t *testing.T) {
-			event := pushEvent(t, lambdaFixture(t, name), sample.CDRPush, fmt.Sprintf("rie-push-%d", i))
+			event := pushEvent(t, testenv.LambdaFixture(t, name), sample.CDRPush, fmt.Sprintf("rie-push-%d", i))
 			status, body := httpReply(t, invoke(t, event))
 			checkAccepted(t, status, body)
 			out.waitRecord(t, sample.SessionID)
 		})
 	}
 	t.Run("GET /healthz", func(t *testing.T) {
-		ev := mutateJSON(t, lambdaFixture(t, "apigw-v2-request-no-authorizer.json"), func(e map[string]any) {
+		ev := mutateJSON(t, testenv.LambdaFixture(t, "apigw-v2-request-no-authorizer.json"), func(e map[string]any) {
 			e["rawPath"] = "/healthz"
 			e["requestContext"].(map[string]any)["http"].(map[string]any)["path"] = "/healthz"
 		})
@@ -150,7 +149,7 @@ func testRIE(t *testing.T, bin string, env []string, sample tcemu.Sample) {
 	})
 	t.Run("SQS redrive", func(t *testing.T) {
 		partial, id := partialRecord(t, sample)
-		ev := mutateJSON(t, lambdaFixture(t, "sqs-event.json"), func(e map[string]any) {
+		ev := mutateJSON(t, testenv.LambdaFixture(t, "sqs-event.json"), func(e map[string]any) {
 			proto := e["Records"].([]any)[0].(map[string]any)
 			bad := make(map[string]any, len(proto))
 			for k, v := range proto {
@@ -304,21 +303,10 @@ func testSCF(t *testing.T, bin string, env []string, sample tcemu.Sample) {
 type process struct {
 	lines  chan string
 	exited chan struct{}
-	mu     sync.Mutex
-	errBuf bytes.Buffer
+	errBuf testenv.Buffer
 }
 
-func (p *process) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.errBuf.Write(b)
-}
-
-func (p *process) stderr() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.errBuf.String()
-}
+func (p *process) stderr() string { return p.errBuf.String() }
 
 // startProcess starts cmd and stops it at the end of the test.
 func startProcess(t *testing.T, cmd *exec.Cmd) *process {
@@ -328,7 +316,7 @@ func startProcess(t *testing.T, cmd *exec.Cmd) *process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = p
+	cmd.Stderr = &p.errBuf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -359,26 +347,39 @@ func startProcess(t *testing.T, cmd *exec.Cmd) *process {
 	return p
 }
 
-// waitRecord waits for the enriched record of sessionID on standard output.
-func (p *process) waitRecord(t *testing.T, sessionID string) {
+// outRecord is what the tests read of a record on standard output.
+type outRecord struct {
+	SchemaVersion string          `json:"schemaVersion"`
+	ID            string          `json:"id"`
+	SessionID     string          `json:"sessionId"`
+	Completeness  string          `json:"completeness"`
+	Detail        json.RawMessage `json:"detail"`
+}
+
+// waitFor waits for the first record on standard output that match
+// accepts; what names it in the failure messages.
+func (p *process) waitFor(t *testing.T, what string, match func(outRecord) bool) outRecord {
 	t.Helper()
 	timeout := time.After(20 * time.Second)
 	for {
 		select {
 		case line := <-p.lines:
-			var rec struct {
-				SchemaVersion string `json:"schemaVersion"`
-				SessionID     string `json:"sessionId"`
-			}
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.SchemaVersion != "" && rec.SessionID == sessionID {
-				return
+			var rec outRecord
+			if json.Unmarshal([]byte(line), &rec) == nil && match(rec) {
+				return rec
 			}
 		case <-p.exited:
-			t.Fatalf("process exited before printing the record of %s\n%s", sessionID, p.stderr())
+			t.Fatalf("process exited before printing %s\n%s", what, p.stderr())
 		case <-timeout:
-			t.Fatalf("no record of %s on standard output\n%s", sessionID, p.stderr())
+			t.Fatalf("no %s on standard output\n%s", what, p.stderr())
 		}
 	}
+}
+
+// waitRecord waits for the enriched record of sessionID on standard output.
+func (p *process) waitRecord(t *testing.T, sessionID string) {
+	t.Helper()
+	p.waitFor(t, "the record of "+sessionID, func(r outRecord) bool { return r.SchemaVersion != "" && r.SessionID == sessionID })
 }
 
 // partialRecord is the record of the sample push as the function builds it
@@ -405,27 +406,9 @@ func partialRecord(t *testing.T, sample tcemu.Sample) ([]byte, string) {
 // again.
 func (p *process) waitFullRecord(t *testing.T, id string) {
 	t.Helper()
-	timeout := time.After(20 * time.Second)
-	for {
-		select {
-		case line := <-p.lines:
-			var rec struct {
-				ID           string          `json:"id"`
-				Completeness string          `json:"completeness"`
-				Detail       json.RawMessage `json:"detail"`
-			}
-			if json.Unmarshal([]byte(line), &rec) != nil || rec.ID != id {
-				continue
-			}
-			if rec.Completeness != "full" || len(rec.Detail) == 0 {
-				t.Fatalf("record %s is %s, want it enriched again", id, rec.Completeness)
-			}
-			return
-		case <-p.exited:
-			t.Fatalf("process exited before printing record %s\n%s", id, p.stderr())
-		case <-timeout:
-			t.Fatalf("no record %s on standard output\n%s", id, p.stderr())
-		}
+	rec := p.waitFor(t, "record "+id, func(r outRecord) bool { return r.ID == id })
+	if rec.Completeness != "full" || len(rec.Detail) == 0 {
+		t.Fatalf("record %s is %s, want it enriched again", id, rec.Completeness)
 	}
 }
 
@@ -482,30 +465,6 @@ func mutateJSON(t *testing.T, b []byte, f func(map[string]any)) []byte {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// lambdaFixture reads one of aws-lambda-go's own event fixtures from the
-// module cache, for the version this module requires; they are never copied
-// into the repository.
-func lambdaFixture(t *testing.T, name string) []byte {
-	t.Helper()
-	version := "v1.55.1"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/aws/aws-lambda-go" {
-				version = d.Version
-			}
-		}
-	}
-	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
-	if err != nil {
-		t.Fatalf("go env GOMODCACHE: %v", err)
-	}
-	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "github.com/aws/aws-lambda-go@"+version, "events", "testdata", name))
-	if err != nil {
-		t.Fatalf("aws-lambda-go fixture: %v (go mod download github.com/aws/aws-lambda-go)", err)
-	}
-	return b
 }
 
 // freeAddr returns a loopback address that was free a moment ago.

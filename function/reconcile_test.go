@@ -7,29 +7,22 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
-
 	"github.com/ccc-enricher/ccc-enricher/config"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 	"github.com/ccc-enricher/ccc-enricher/push"
 	"github.com/ccc-enricher/ccc-enricher/reconcile"
 	"github.com/ccc-enricher/ccc-enricher/record"
 	"github.com/ccc-enricher/ccc-enricher/tcemu"
 )
 
-const (
-	testSecretID  = "AKIDcommandEXAMPLE00000000000000000"
-	testSecretKey = "commandSecretKeyEXAMPLE0000000000"
-	testWhSecret  = "whsec_Y29tbWFuZC10ZXN0LXNlY3JldC1mb3ItYmFja2ZpbGw="
-	testApp       = 1400000000
-)
+const testApp = 1400000000
 
 // cmdEnv runs the subcommands in-process against a CCC API emulator and a
 // webhook receiver on loopback, configured through the environment as in
@@ -40,68 +33,37 @@ type cmdEnv struct {
 	sample tcemu.Sample
 	hour   time.Time // the samples ended in [hour, hour+1h)
 	env    map[string]string
-
-	mu       sync.Mutex
-	received map[string][]record.Record
-	// hook, when set, runs for each delivery before it is stored; false
-	// refuses it with a 503.
-	hook func(r *http.Request) bool
+	recv   *testenv.Receiver
 }
 
 func newCmdEnv(t *testing.T) *cmdEnv {
 	t.Helper()
-	e := &cmdEnv{t: t, received: map[string][]record.Record{}}
-	e.emu = tcemu.New(tcemu.Options{SecretID: testSecretID, SecretKey: testSecretKey})
-	e.hour = time.Now().Add(-2 * time.Hour).Truncate(time.Hour)
-	sample, err := tcemu.LoadSamples(e.emu, e.hour.Add(30*time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.sample = sample
-	api := httptest.NewServer(e.emu)
-	t.Cleanup(api.Close)
-
-	verifier, err := standardwebhooks.NewWebhook(testWhSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if err := verifier.Verify(body, r.Header); err != nil {
-			t.Errorf("webhook signature: %v", err)
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		e.mu.Lock()
-		hook := e.hook
-		e.mu.Unlock()
-		if hook != nil && !hook(r) {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		var rec record.Record
-		if err := json.Unmarshal(body, &rec); err != nil {
-			t.Errorf("record: %v", err)
-		}
-		e.mu.Lock()
-		e.received[rec.ID] = append(e.received[rec.ID], rec)
-		e.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(receiver.Close)
-
+	hour := time.Now().Add(-2 * time.Hour).Truncate(time.Hour)
+	api := testenv.NewCCC(t, hour.Add(30*time.Minute), tcemu.Options{})
+	e := &cmdEnv{t: t, emu: api.Emu, sample: api.Sample, hour: hour, recv: testenv.NewReceiver(t)}
 	e.env = map[string]string{
 		"PUSH_AUTH":               "none",
 		"CCC_SDK_APP_IDS":         strconv.Itoa(testApp),
 		"CCC_ENDPOINT":            api.URL,
-		"TENCENTCLOUD_SECRET_ID":  testSecretID,
-		"TENCENTCLOUD_SECRET_KEY": testSecretKey,
+		"TENCENTCLOUD_SECRET_ID":  testenv.SecretID,
+		"TENCENTCLOUD_SECRET_KEY": testenv.SecretKey,
 		"SINK":                    "webhook",
-		"WEBHOOK_URL":             receiver.URL,
-		"WEBHOOK_SECRET":          testWhSecret,
+		"WEBHOOK_URL":             e.recv.URL,
+		"WEBHOOK_SECRET":          testenv.WebhookSecret,
 		"LOG_LEVEL":               "warn",
 	}
 	return e
+}
+
+// received is what a consumer deduplicating on the record id holds: the
+// deliveries of each id, in the order they came.
+func (e *cmdEnv) received() map[string][]record.Record {
+	e.t.Helper()
+	out := map[string][]record.Record{}
+	for _, r := range e.recv.Records(e.t) {
+		out[r.ID] = append(out[r.ID], r)
+	}
+	return out
 }
 
 func (e *cmdEnv) run(ctx context.Context, args ...string) (stdout, stderr string, err error) {
@@ -119,13 +81,12 @@ func (e *cmdEnv) sessions() []string {
 // per sample call, of the source.
 func (e *cmdEnv) checkReceived(source string) {
 	e.t.Helper()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if len(e.received) != 3 {
-		e.t.Errorf("received %d records, want 3", len(e.received))
+	received := e.received()
+	if len(received) != 3 {
+		e.t.Errorf("received %d records, want 3", len(received))
 	}
 	for _, s := range e.sessions() {
-		rs := e.received[record.ID(testApp, s, push.KindCDR, "")]
+		rs := received[record.ID(testApp, s, push.KindCDR, "")]
 		if len(rs) == 0 {
 			e.t.Errorf("session %s not received", s)
 			continue
@@ -189,8 +150,8 @@ func TestBackfillDryRun(t *testing.T) {
 	if !strings.Contains(stderr, "dry run: 3 sessions seen on 1 page, 3 in range, 3 would be sent, 0 invalid") {
 		t.Errorf("stderr:\n%s", stderr)
 	}
-	if n := e.emu.Calls("DescribeSessionDetail"); n != 0 || len(e.received) != 0 {
-		t.Errorf("dry run made %d detail calls and sent %d records", n, len(e.received))
+	if n := e.emu.Calls("DescribeSessionDetail"); n != 0 || len(e.received()) != 0 {
+		t.Errorf("dry run made %d detail calls and sent %d records", n, len(e.received()))
 	}
 }
 
@@ -200,19 +161,14 @@ func TestBackfillInterrupted(t *testing.T) {
 	e := newCmdEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	first := true
-	e.hook = func(r *http.Request) bool {
-		e.mu.Lock()
-		mine := first
-		first = false
-		e.mu.Unlock()
-		if mine {
+	var started atomic.Bool
+	e.recv.Answer(func(http.ResponseWriter, *http.Request) int {
+		if !started.Swap(true) {
 			cancel()
-			return true
+			return 0
 		}
-		<-r.Context().Done() // the interrupted backfill gives up on it
-		return false
-	}
+		return -1 // until the interrupted backfill gives up on it
+	})
 	_, stderr, err := e.run(ctx, "backfill", "-from", stamp(e.hour), "-to", stamp(e.hour.Add(time.Hour)), "-mode", "detail")
 	if err == nil || !strings.Contains(err.Error(), "interrupted") {
 		t.Fatalf("err = %v\n%s", err, stderr)
@@ -226,9 +182,7 @@ func TestBackfillInterrupted(t *testing.T) {
 		t.Errorf("resume command %q", m[2])
 	}
 
-	e.mu.Lock()
-	e.hook = nil
-	e.mu.Unlock()
+	e.recv.Answer(nil)
 	_, stderr, err = e.run(context.Background(), args...)
 	if err != nil || !strings.Contains(stderr, "complete") {
 		t.Fatalf("resumed: %v\n%s", err, stderr)
@@ -239,7 +193,7 @@ func TestBackfillInterrupted(t *testing.T) {
 // A failed call ends the backfill in error, with where to resume.
 func TestBackfillFailure(t *testing.T) {
 	e := newCmdEnv(t)
-	e.hook = func(*http.Request) bool { return false }
+	e.recv.Answer(func(http.ResponseWriter, *http.Request) int { return http.StatusServiceUnavailable })
 	e.env["WEBHOOK_TIMEOUT"] = "1s"
 	_, stderr, err := e.run(context.Background(), "backfill", "-from", stamp(e.hour), "-max-failures", "1")
 	// No call was delivered: everything from the first call's end on is
@@ -302,7 +256,7 @@ func TestCommandFlags(t *testing.T) {
 			}
 		})
 	}
-	if e.emu.Calls("DescribeTelCdr") != 0 || len(e.received) != 0 {
+	if e.emu.Calls("DescribeTelCdr") != 0 || len(e.received()) != 0 {
 		t.Errorf("a refused command called CCC or the sink")
 	}
 
@@ -356,9 +310,7 @@ func TestReconcileCommand(t *testing.T) {
 	if err := a.awsJobs()["reconcile"](context.Background(), at.Add(time.Hour)); err != nil {
 		t.Fatal(err) // the next slot, empty
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for id, rs := range e.received {
+	for id, rs := range e.received() {
 		if len(rs) != 2 {
 			t.Errorf("%s received %d times, want twice", id, len(rs))
 		}

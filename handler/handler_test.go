@@ -2,34 +2,27 @@ package handler_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/ccc-enricher/ccc-enricher/ccc"
 	"github.com/ccc-enricher/ccc-enricher/enrich"
 	"github.com/ccc-enricher/ccc-enricher/handler"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 	"github.com/ccc-enricher/ccc-enricher/push"
 	"github.com/ccc-enricher/ccc-enricher/record"
 	"github.com/ccc-enricher/ccc-enricher/retry"
 	"github.com/ccc-enricher/ccc-enricher/sink"
 	"github.com/ccc-enricher/ccc-enricher/tcemu"
-	"github.com/ccc-enricher/ccc-enricher/tcloud"
 )
 
 const (
-	secretID   = "AKIDtestEXAMPLE00000000000000000000"
-	secretKey  = "testSecretKeyEXAMPLE0000000000000"
-	whSecret   = "whsec_dGVzdC1zZWNyZXQtZm9yLWhhbmRsZXItdGVzdHM="
 	apiToken   = "test-api-token-0123456789"
 	basicUser  = "ccc"
 	basicPass  = "push-password"
@@ -40,72 +33,31 @@ const (
 // CCC client and SDK signing, the real webhook sink, a receiver that
 // verifies signatures, and the handler behind an HTTP server.
 type env struct {
-	t        *testing.T
-	emu      *tcemu.Server
-	sample   tcemu.Sample
-	fn       *httptest.Server
-	logs     *bytes.Buffer
-	mu       sync.Mutex
-	received [][]byte
-	// sinkStatus, when set, answers the webhook with that status instead
-	// of accepting it.
-	sinkStatus func() int
+	t      *testing.T
+	emu    *tcemu.Server
+	sample tcemu.Sample
+	fn     *httptest.Server
+	logs   *bytes.Buffer
+	recv   *testenv.Receiver
 }
 
 type envOption func(*handler.Options, *enrich.Enricher)
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
-	e := &env{t: t, logs: &bytes.Buffer{}}
-	e.emu = tcemu.New(tcemu.Options{SecretID: secretID, SecretKey: secretKey})
-	sample, err := tcemu.LoadSamples(e.emu, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.sample = sample
-	api := httptest.NewServer(e.emu)
-	t.Cleanup(api.Close)
-
-	verifier, err := standardwebhooks.NewWebhook(whSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if err := verifier.Verify(body, r.Header); err != nil {
-			t.Errorf("webhook signature: %v", err)
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		if e.sinkStatus != nil {
-			if s := e.sinkStatus(); s != 0 {
-				w.WriteHeader(s)
-				return
-			}
-		}
-		e.mu.Lock()
-		e.received = append(e.received, body)
-		e.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(receiver.Close)
-
-	tc, err := tcloud.NewClient("ccc", "2020-02-10", tcloud.Config{Endpoint: api.URL, Timeout: time.Second},
-		tcloud.StaticCredential(secretID, secretKey, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := sink.NewWebhook(sink.WebhookConfig{URL: receiver.URL, Secret: whSecret, Timeout: time.Second}, receiver.Client())
+	api := testenv.NewCCC(t, time.Now(), tcemu.Options{})
+	e := &env{t: t, emu: api.Emu, sample: api.Sample, logs: &bytes.Buffer{}, recv: testenv.NewReceiver(t)}
+	out, err := sink.NewWebhook(sink.WebhookConfig{URL: e.recv.URL, Secret: testenv.WebhookSecret, Timeout: time.Second}, e.recv.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
 	enr := &enrich.Enricher{
-		Detail: ccc.New(tc, ccc.Options{SessionGrace: 2 * time.Minute, Retry: retry.Policy{Base: time.Millisecond, Max: 5 * time.Millisecond}}),
+		Detail: api.Client(t, ccc.Options{SessionGrace: 2 * time.Minute, Retry: retry.Policy{Base: time.Millisecond, Max: 5 * time.Millisecond}}, time.Second),
 		Sink:   out,
 	}
 	o := handler.Options{
 		Auth:     push.Basic(basicUser, basicPass),
-		AllowApp: func(id int64) bool { return id == sample.SdkAppID },
+		AllowApp: func(id int64) bool { return id == e.sample.SdkAppID },
 		Enricher: enr,
 		APIToken: apiToken,
 		Timeout:  5 * time.Second,
@@ -160,17 +112,8 @@ func (e *env) push(action string, body []byte) reply {
 }
 
 func (e *env) records() []record.Record {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var out []record.Record
-	for _, b := range e.received {
-		var r record.Record
-		if err := json.Unmarshal(b, &r); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, r)
-	}
-	return out
+	e.t.Helper()
+	return e.recv.Records(e.t)
 }
 
 func TestPushCDR(t *testing.T) {
@@ -336,7 +279,7 @@ func TestDetailFailurePolicy(t *testing.T) {
 func TestSinkFailure(t *testing.T) {
 	for _, status := range []int{500, 400} {
 		e := newEnv(t, func(o *handler.Options, _ *enrich.Enricher) { o.Timeout = 500 * time.Millisecond })
-		e.sinkStatus = func() int { return status }
+		e.recv.Answer(func(http.ResponseWriter, *http.Request) int { return status })
 		r := e.push("cdr", e.sample.CDRPush)
 		if r.ErrCode == 0 || r.status < 500 {
 			t.Errorf("sink %d: reply %d %s", status, r.status, r.body)
@@ -393,12 +336,11 @@ func TestLogsKeepSecrets(t *testing.T) {
 	if !strings.Contains(logs, e.sample.SessionID) {
 		t.Fatalf("logs lack the session id:\n%s", logs)
 	}
-	for _, secret := range []string{secretKey, whSecret, apiToken, basicPass, "getRecord", "getAsrText", "tencentcos", "0086158"} {
+	for _, secret := range []string{testenv.SecretKey, testenv.WebhookSecret, apiToken, basicPass, "getRecord", "getAsrText", "tencentcos", "0086158"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs contain %q", secret)
 		}
 	}
-	_ = context.Background
 }
 
 // CCC's OAuth2 mode end to end through the handler: CCC fetches a token

@@ -18,21 +18,19 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/ccc"
 	"github.com/ccc-enricher/ccc-enricher/enrich"
 	"github.com/ccc-enricher/ccc-enricher/handler"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 	"github.com/ccc-enricher/ccc-enricher/push"
 	"github.com/ccc-enricher/ccc-enricher/reconcile"
 	"github.com/ccc-enricher/ccc-enricher/record"
 	"github.com/ccc-enricher/ccc-enricher/retry"
 	"github.com/ccc-enricher/ccc-enricher/sink"
 	"github.com/ccc-enricher/ccc-enricher/tcemu"
-	"github.com/ccc-enricher/ccc-enricher/tcloud"
 )
 
 const (
-	secretID  = "AKIDreconcileEXAMPLE000000000000000"
-	secretKey = "reconcileSecretKeyEXAMPLE00000000"
-	app       = 1400000000
-	slotLen   = 10 * time.Minute
-	delay     = 20 * time.Minute
+	app     = 1400000000
+	slotLen = 10 * time.Minute
+	delay   = 20 * time.Minute
 )
 
 // memSink is a destination that keeps every message it accepts.
@@ -115,7 +113,7 @@ type env struct {
 	out  *memSink
 	enr  *enrich.Enricher
 	r    *reconcile.Reconciler
-	logs *syncBuffer
+	logs *testenv.Buffer
 }
 
 type envOpts struct {
@@ -131,16 +129,9 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if o.emuRate == 0 {
 		o.emuRate = -1
 	}
-	e := &env{t: t, logs: &syncBuffer{}}
-	e.emu = tcemu.New(tcemu.Options{SecretID: secretID, SecretKey: secretKey, RateLimit: o.emuRate})
-	api := httptest.NewServer(e.emu)
-	t.Cleanup(api.Close)
-	tc, err := tcloud.NewClient(ccc.Service, ccc.Version, tcloud.Config{Endpoint: api.URL, Timeout: 2 * time.Second},
-		tcloud.StaticCredential(secretID, secretKey, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.ccc = ccc.New(tc, ccc.Options{Rate: o.rate, Retry: retry.Policy{Attempts: 5, Base: time.Millisecond, Max: 5 * time.Millisecond}})
+	api := testenv.NewCCC(t, time.Time{}, tcemu.Options{RateLimit: o.emuRate})
+	e := &env{t: t, emu: api.Emu, logs: &testenv.Buffer{}}
+	e.ccc = api.Client(t, ccc.Options{Rate: o.rate, Retry: retry.Policy{Attempts: 5, Base: time.Millisecond, Max: 5 * time.Millisecond}}, 2*time.Second)
 	e.out = &memSink{name: "mem"}
 	e.enr = &enrich.Enricher{Detail: e.ccc, Sink: e.out}
 	e.r = &reconcile.Reconciler{
@@ -675,22 +666,4 @@ func TestBackfill(t *testing.T) {
 			t.Errorf("%+v, %v", sum, err)
 		}
 	})
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

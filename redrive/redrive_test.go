@@ -6,77 +6,38 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ccc-enricher/ccc-enricher/ccc"
 	"github.com/ccc-enricher/ccc-enricher/enrich"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 	"github.com/ccc-enricher/ccc-enricher/push"
 	"github.com/ccc-enricher/ccc-enricher/record"
 	"github.com/ccc-enricher/ccc-enricher/redrive"
 	"github.com/ccc-enricher/ccc-enricher/retry"
-	"github.com/ccc-enricher/ccc-enricher/sink"
 	"github.com/ccc-enricher/ccc-enricher/tcemu"
-	"github.com/ccc-enricher/ccc-enricher/tcloud"
 )
-
-const (
-	secretID  = "AKIDredriveEXAMPLE0000000000000000"
-	secretKey = "redriveSecretKeyEXAMPLE0000000000"
-)
-
-// memSink is a primary sink that keeps what it accepts, or fails with err.
-type memSink struct {
-	mu   sync.Mutex
-	err  error
-	sent []sink.Message
-}
-
-func (s *memSink) Name() string { return "mem" }
-
-func (s *memSink) Send(_ context.Context, m sink.Message) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return s.err
-	}
-	s.sent = append(s.sent, m)
-	return nil
-}
 
 // env is the CCC API emulator with its sample sessions behind the real
 // CCC client, a primary sink and the Redriver.
 type env struct {
 	emu    *tcemu.Server
 	sample tcemu.Sample
-	out    *memSink
+	out    *testenv.Sink
 	logs   *bytes.Buffer
 	r      *redrive.Redriver
 }
 
 func newEnv(t *testing.T, mask bool) *env {
 	t.Helper()
-	e := &env{out: &memSink{}, logs: &bytes.Buffer{}}
-	e.emu = tcemu.New(tcemu.Options{SecretID: secretID, SecretKey: secretKey})
-	sample, err := tcemu.LoadSamples(e.emu, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.sample = sample
-	api := httptest.NewServer(e.emu)
-	t.Cleanup(api.Close)
-	tc, err := tcloud.NewClient(ccc.Service, ccc.Version, tcloud.Config{Endpoint: api.URL, Timeout: time.Second},
-		tcloud.StaticCredential(secretID, secretKey, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := testenv.NewCCC(t, time.Now(), tcemu.Options{})
+	e := &env{emu: api.Emu, sample: api.Sample, out: testenv.NewSink("mem"), logs: &bytes.Buffer{}}
 	e.r = &redrive.Redriver{
 		Sink: e.out,
 		Enricher: &enrich.Enricher{
-			Detail:     ccc.New(tc, ccc.Options{Retry: retry.Policy{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond}}),
+			Detail:     api.Client(t, ccc.Options{Retry: retry.Policy{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond}}, time.Second),
 			MaskPhones: mask,
 		},
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -151,14 +112,14 @@ func TestRedrive(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.out.sent = nil
+			e.out.Sent = nil
 			if err := e.r.Redrive(context.Background(), tt.body); err != nil {
 				t.Fatal(err)
 			}
-			if len(e.out.sent) != 1 {
-				t.Fatalf("sent %d messages, want 1", len(e.out.sent))
+			if len(e.out.Sent) != 1 {
+				t.Fatalf("sent %d messages, want 1", len(e.out.Sent))
 			}
-			m := e.out.sent[0]
+			m := e.out.Sent[0]
 			if m.ID != tt.id || m.SchemaVersion != record.SchemaVersion || m.Key != e.sample.SessionID ||
 				m.Group != "1400000000" || len(m.Attributes) != 0 {
 				t.Errorf("message id %q version %q key %q group %q attrs %v", m.ID, m.SchemaVersion, m.Key, m.Group, m.Attributes)
@@ -207,8 +168,8 @@ func TestRedrivePartialStillFailing(t *testing.T) {
 			if err := e.r.Redrive(ctx, body); err != nil {
 				t.Fatal(err)
 			}
-			if len(e.out.sent) != 1 || !bytes.Equal(e.out.sent[0].Body, body) || e.out.sent[0].ID != rec.ID {
-				t.Fatalf("sent %d messages; want the partial record unchanged", len(e.out.sent))
+			if len(e.out.Sent) != 1 || !bytes.Equal(e.out.Sent[0].Body, body) || e.out.Sent[0].ID != rec.ID {
+				t.Fatalf("sent %d messages; want the partial record unchanged", len(e.out.Sent))
 			}
 			if !strings.Contains(e.logs.String(), `"reenriched":false`) {
 				t.Errorf("log does not say the record stayed partial:\n%s", e.logs)
@@ -230,9 +191,9 @@ func TestRedriveMasksPhones(t *testing.T) {
 	if err := e.r.Redrive(context.Background(), body); err != nil {
 		t.Fatal(err)
 	}
-	got := decodeRecord(t, e.out.sent[0].Body)
+	got := decodeRecord(t, e.out.Sent[0].Body)
 	if got.Completeness != record.Full || got.Detail == nil || !got.Meta.PhonesMasked {
-		t.Errorf("record not masked: %s", e.out.sent[0].Body)
+		t.Errorf("record not masked: %s", e.out.Sent[0].Body)
 	}
 }
 
@@ -267,13 +228,13 @@ func TestRedriveMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.out.sent = nil
+			e.out.Sent = nil
 			err := e.r.Redrive(context.Background(), tt.body)
 			if !errors.Is(err, redrive.ErrMalformed) || !retry.IsPermanent(err) {
 				t.Fatalf("Redrive = %v, want a permanent ErrMalformed", err)
 			}
-			if len(e.out.sent) != 0 {
-				t.Errorf("sent %d messages", len(e.out.sent))
+			if len(e.out.Sent) != 0 {
+				t.Errorf("sent %d messages", len(e.out.Sent))
 			}
 			if strings.Contains(err.Error(), "secret.example") || strings.Contains(err.Error(), "hello") || len(err.Error()) > 300 {
 				t.Errorf("error quotes the body: %v", err)
@@ -302,7 +263,7 @@ func TestRedriveSinkFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.out.err = tt.err
+			e.out.Err = tt.err
 			err := e.r.Redrive(context.Background(), body)
 			if err == nil || retry.IsPermanent(err) != tt.permanent || errors.Is(err, redrive.ErrMalformed) || !errors.Is(err, tt.err) {
 				t.Fatalf("Redrive = %v, want %v with permanent=%v", err, tt.err, tt.permanent)
@@ -329,7 +290,7 @@ func TestRedriveLogsKeepSecrets(t *testing.T) {
 	if strings.Count(logs, "record redriven") != 2 {
 		t.Fatalf("logs:\n%s", logs)
 	}
-	for _, secret := range []string{"getRecord", "tencentcos", "example.invalid", "0086158", secretKey} {
+	for _, secret := range []string{"getRecord", "tencentcos", "example.invalid", "0086158", testenv.SecretKey} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs contain %q", secret)
 		}
