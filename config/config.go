@@ -277,7 +277,7 @@ func (r *reader) float(name string, def, lo, hi float64) float64 {
 		return def
 	}
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < lo || f > hi {
+	if err != nil || !(f >= lo && f <= hi) { // written so that NaN fails too
 		r.fail(name, fmt.Sprintf("is %q; want a number from %g to %g", v, lo, hi))
 		return def
 	}

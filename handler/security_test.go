@@ -33,11 +33,11 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/ccc"
 	"github.com/ccc-enricher/ccc-enricher/enrich"
 	"github.com/ccc-enricher/ccc-enricher/handler"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 	"github.com/ccc-enricher/ccc-enricher/push"
 	"github.com/ccc-enricher/ccc-enricher/retry"
 	"github.com/ccc-enricher/ccc-enricher/sink"
 	"github.com/ccc-enricher/ccc-enricher/tcemu"
-	"github.com/ccc-enricher/ccc-enricher/tcloud"
 )
 
 // The secrets of the security tests: each is searched for in the logs.
@@ -77,24 +77,6 @@ func (c *secClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// syncBuffer is a buffer several loggers write to at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type secConfig struct {
 	auth       string // "basic" (default) or "oauth2"
 	mask       bool
@@ -111,9 +93,9 @@ type secEnv struct {
 	fn     *httptest.Server
 	// logs receives every log line: the handler's logger, slog's default
 	// logger and the standard library's log package.
-	logs *syncBuffer
+	logs *testenv.Buffer
 	// dlq receives the records of the dead-letter sink, when there is one.
-	dlq   *syncBuffer
+	dlq   *testenv.Buffer
 	oauth *push.OAuth2
 	clock *secClock
 
@@ -129,20 +111,16 @@ type secEnv struct {
 
 func newSecEnv(t *testing.T, c secConfig) *secEnv {
 	t.Helper()
-	e := &secEnv{t: t, logs: &syncBuffer{}, dlq: &syncBuffer{}, clock: &secClock{t: time.Now()}}
-	e.emu = tcemu.New(tcemu.Options{SecretID: secSecretID, SecretKey: secSecretKey})
-	sample, err := tcemu.LoadSamples(e.emu, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.sample = sample
-	api := httptest.NewServer(e.emu)
-	t.Cleanup(api.Close)
+	e := &secEnv{t: t, logs: &testenv.Buffer{}, dlq: &testenv.Buffer{}, clock: &secClock{t: time.Now()}}
+	api := testenv.NewCCC(t, time.Now(), tcemu.Options{SecretID: secSecretID, SecretKey: secSecretKey})
+	e.emu, e.sample = api.Emu, api.Sample
+	sample := e.sample
 
 	verifier, err := standardwebhooks.NewWebhook(secWebhookSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Unlike testenv's receiver, this one can quote what it refuses.
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if s := e.refuse.Load(); s != 0 {
@@ -173,11 +151,6 @@ func newSecEnv(t *testing.T, c secConfig) *secEnv {
 	}))
 	t.Cleanup(receiver.Close)
 
-	tc, err := tcloud.NewClient(ccc.Service, ccc.Version, tcloud.Config{Endpoint: api.URL, Timeout: time.Second},
-		tcloud.StaticCredential(secSecretID, secSecretKey, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
 	wh, err := sink.NewWebhook(sink.WebhookConfig{
 		URL: receiver.URL + "/hook?token=" + secReceiverToken, Secret: secWebhookSecret, Timeout: time.Second,
 	}, receiver.Client())
@@ -201,7 +174,7 @@ func newSecEnv(t *testing.T, c secConfig) *secEnv {
 	o := handler.Options{
 		AllowApp: func(id int64) bool { return id == sample.SdkAppID },
 		Enricher: &enrich.Enricher{
-			Detail: ccc.New(tc, ccc.Options{Retry: retry.Policy{Base: time.Millisecond, Max: 5 * time.Millisecond}}),
+			Detail: api.Client(t, ccc.Options{Retry: retry.Policy{Base: time.Millisecond, Max: 5 * time.Millisecond}}, time.Second),
 			Sink:   out, MaskPhones: c.mask,
 		},
 		APIToken: secAPIToken,

@@ -141,7 +141,9 @@ func first(ts ...int64) int64 {
 func paired(events []ccc.SessionEvent, on, off string, end int64) (total int64, count int) {
 	evs := make([]ccc.SessionEvent, 0, len(events))
 	for _, e := range events {
-		if e.EventType == on || e.EventType == off {
+		// An event at no time (or before 1970) is corrupt; skipping it
+		// keeps every span, and so their sum, within (0, MaxInt64].
+		if e.Timestamp > 0 && (e.EventType == on || e.EventType == off) {
 			evs = append(evs, e)
 		}
 	}
