@@ -193,7 +193,7 @@ func (c *Config) validate(r *reader) {
 			r.fail("PUSH_OAUTH_CLIENT_SECRET", "must be at least 16 characters: it also keys the token signatures")
 		}
 	}
-	if len(c.Push.SdkAppIDs) == 0 && r.getenv("CCC_SDK_APP_IDS") == "" {
+	if len(c.Push.SdkAppIDs) == 0 && strings.Trim(r.getenv("CCC_SDK_APP_IDS"), " \t\r\n,") == "" {
 		r.fail("CCC_SDK_APP_IDS", "is required: the comma-separated CCC application ids whose pushes are accepted")
 	}
 	if c.Reconcile.Slot < time.Minute || c.Reconcile.Slot > 24*time.Hour {

@@ -21,6 +21,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -114,7 +115,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log.Log(ctx, level, "request", append(attrs, info.attrs...)...)
 	}()
 	_, pattern := h.mux.Handler(r)
-	if pattern == "" {
+	if pattern == "" || path.Clean(r.URL.Path) != r.URL.Path {
+		// ServeMux would redirect an unclean path; CCC wants its own form.
 		if h.routeExists(r) {
 			reply(rec, codeMethodNotAllowed, "method not allowed")
 		} else {

@@ -1,14 +1,16 @@
 package record
 
 import (
-	"slices"
+	"encoding/json"
 
 	"github.com/ccc-enricher/ccc-enricher/ccc"
 	"github.com/ccc-enricher/ccc-enricher/push"
 )
 
-// mask replaces the phone numbers in r with masked ones. Detail is copied
-// first: it may be shared with the caller.
+// mask replaces the phone numbers in r with masked ones. The detail goes
+// through push.MaskRaw like the push, so that both know the same phone
+// fields (a transfer to a phone puts the number in TransferTo); r.Detail is
+// replaced, never changed, since the caller may share it.
 func mask(r *Record) {
 	r.Meta.PhonesMasked = true
 	if r.Push != nil {
@@ -17,13 +19,17 @@ func mask(r *Record) {
 	if r.Detail == nil {
 		return
 	}
-	d := *r.Detail
-	d.Caller = push.MaskPhone(d.Caller)
-	d.Callee = push.MaskPhone(d.Callee)
-	d.ServeParticipants = slices.Clone(d.ServeParticipants)
-	for i := range d.ServeParticipants {
-		d.ServeParticipants[i].Phone = push.MaskPhone(d.ServeParticipants[i].Phone)
+	var d ccc.SessionDetail
+	b, err := json.Marshal(r.Detail)
+	if err == nil {
+		err = json.Unmarshal(push.MaskRaw(b), &d)
 	}
+	if err != nil {
+		// Cannot happen for a decoded detail; never let a number through.
+		r.Detail, r.DetailError, r.Completeness = nil, "detail withheld: it could not be masked", Partial
+		return
+	}
+	d.RequestID = r.Detail.RequestID
 	r.Detail = &d
 }
 
