@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -175,7 +176,7 @@ func (w *Webhook) attempt(ctx context.Context, m Message) error {
 	if code >= 200 && code <= 299 {
 		return nil
 	}
-	err = fmt.Errorf("webhook %s: record %s: HTTP %d: %q", w.host, m.ID, code, sanitize(string(reply), maxReplySnippet))
+	err = fmt.Errorf("webhook %s: record %s: HTTP %d: %q", w.host, m.ID, code, sanitize(redact(string(reply)), maxReplySnippet))
 	switch {
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
 		if d, ok := retryAfter(resp.Header.Get("Retry-After"), w.now()); ok {
@@ -204,4 +205,19 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 		return max(t.Sub(now), 0), true
 	}
 	return 0, false
+}
+
+// Links and long digit runs in a receiver's reply: a receiver that echoes
+// the record would put signed recording links and phone numbers in the
+// error, which is logged and becomes the dead-letter reason.
+var (
+	replyLink   = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://\S*`)
+	replyDigits = regexp.MustCompile(`\d{7,}`)
+)
+
+// redact removes links and masks runs of seven or more digits from a
+// receiver's reply before it is quoted.
+func redact(reply string) string {
+	reply = replyLink.ReplaceAllString(reply, "<link>")
+	return replyDigits.ReplaceAllStringFunc(reply, func(d string) string { return strings.Repeat("*", len(d)) })
 }
