@@ -230,7 +230,9 @@ func TestRetriesCCCFailures(t *testing.T) {
 // Detail may lag the push: FailedOperation.SessionNotExists is retried
 // within the grace period.
 func TestSessionNotYetThere(t *testing.T) {
-	e := newEnv(t)
+	// Each SessionNotExists waits about half a second; a generous deadline
+	// keeps a loaded machine from turning the wait into a failure.
+	e := newEnv(t, func(o *handler.Options, _ *enrich.Enricher) { o.Timeout = 20 * time.Second })
 	e.emu.HideSession(e.sample.SessionID, 2)
 	if r := e.push("cdr", e.sample.CDRPush); r.ErrCode != 0 {
 		t.Fatalf("reply %d %s", r.status, r.body)
