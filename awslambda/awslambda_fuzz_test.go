@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -133,10 +134,12 @@ func FuzzEventToHandler(f *testing.F) {
 		var members map[string]json.RawMessage
 		known := json.Unmarshal(event, &members) == nil && members != nil
 		if known {
+			// encoding/json matches member names without regard to case,
+			// and so does the adapter: {"JOB":"reconcile"} is a job event.
 			known = false
-			for _, m := range eventMembers {
-				if _, ok := members[m]; ok {
-					known = true
+			for name := range members {
+				for _, m := range eventMembers {
+					known = known || strings.EqualFold(name, m)
 				}
 			}
 		}

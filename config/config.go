@@ -193,9 +193,6 @@ func (c *Config) validate(r *reader) {
 			r.fail("PUSH_OAUTH_CLIENT_SECRET", "must be at least 16 characters: it also keys the token signatures")
 		}
 	}
-	if len(c.Push.SdkAppIDs) == 0 && strings.Trim(r.getenv("CCC_SDK_APP_IDS"), " \t\r\n,") == "" {
-		r.fail("CCC_SDK_APP_IDS", "is required: the comma-separated CCC application ids whose pushes are accepted")
-	}
 	if c.Reconcile.Slot < time.Minute || c.Reconcile.Slot > 24*time.Hour {
 		r.fail("RECONCILE_SLOT", "must be between 1m and 24h")
 	}
@@ -310,8 +307,11 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
+// ids reads a required comma-separated list of application ids. A value
+// of only separators and spaces (of any kind) is as good as none.
 func (r *reader) ids(name string) []int64 {
 	var ids []int64
+	bad := false
 	for _, f := range strings.Split(r.str(name), ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
@@ -320,9 +320,13 @@ func (r *reader) ids(name string) []int64 {
 		id, err := strconv.ParseInt(f, 10, 64)
 		if err != nil || id <= 0 {
 			r.fail(name, fmt.Sprintf("has %q; want positive whole numbers separated by commas", f))
+			bad = true
 			continue
 		}
 		ids = append(ids, id)
+	}
+	if len(ids) == 0 && !bad {
+		r.fail(name, "is required: the comma-separated CCC application ids whose pushes are accepted")
 	}
 	return ids
 }

@@ -904,36 +904,22 @@ func TestSecurityLogsKeepSecrets(t *testing.T) {
 			if len(records) < 5 {
 				t.Fatalf("%d records delivered", len(records))
 			}
-			transfer := secPhoneDigits[4]
+			// The detail's TransferTo (a transfer to a phone) was once
+			// left unmasked (K3 in docs/SECURITY.md).
 			for _, rec := range records {
 				for _, n := range secPhoneDigits {
-					if n != transfer && bytes.Contains(rec, []byte(n)) {
+					if bytes.Contains(rec, []byte(n)) {
 						t.Errorf("masked record contains %q: %s", n, rec)
 					}
 				}
 			}
-			t.Run("detail TransferTo", func(t *testing.T) {
-				for _, rec := range records {
-					if bytes.Contains(rec, []byte(transfer)) {
-						// Known issue, found here: record/mask.go masks the
-						// detail's Caller, Callee and ServeParticipants[].Phone,
-						// not a leg's TransferFrom/TransferTo, which hold the
-						// number for transfers to phones (staffPhoneSeat);
-						// push.MaskRaw does mask them in the push. Fix in
-						// record/mask.go: mask them when they look like a
-						// number, as MaskRaw does (export push.looksLikePhone,
-						// or mask the detail's JSON with push.MaskRaw).
-						t.Skip("known issue: the detail's ServeParticipants[].TransferTo is not masked (docs/SECURITY.md, known issues)")
-					}
-				}
-			})
 		})
 	}
 }
 
 // A receiver that refuses a record and quotes a field of it in its reply
-// must not put that field in the logs: the webhook sink quotes the first
-// 200 characters of a refusal in its error, which the handler logs.
+// must not put that field in the logs: the webhook sink quotes a refusal
+// in its error, which the handler logs, so it must redact it first.
 func TestSecurityReceiverEcho(t *testing.T) {
 	e := newSecEnv(t, secConfig{deadLetter: true})
 	cdr, _ := e.addPhoneSession(t, "sec-session-0003")
@@ -946,19 +932,10 @@ func TestSecurityReceiverEcho(t *testing.T) {
 	if !strings.Contains(logs, "is not a customer of ours") {
 		t.Fatalf("the refusal is not logged at all:\n%s", logs)
 	}
-	leaked := false
+	// The sink once quoted the reply as it was (K4 in docs/SECURITY.md).
 	for _, n := range secPhoneDigits {
-		leaked = leaked || strings.Contains(logs, n)
-	}
-	if leaked {
-		// Known issue, found here: sink/webhook.go quotes the receiver's
-		// reply (sanitized, 200 characters) in its error; the handler logs
-		// it as error or dead_letter_cause, and a dead-letter queue message
-		// carries it as the dead-letter-reason attribute. A receiver that
-		// echoes a phone number or a signed link puts it there. Fix in
-		// sink/webhook.go: keep only the status and the reply's length in
-		// the error, or pass the snippet through a redactor that masks
-		// runs of 7 or more digits and drops URL queries.
-		t.Skip("known issue: a receiver's reply is quoted in logged errors (docs/SECURITY.md, known issues)")
+		if strings.Contains(logs, n) {
+			t.Errorf("the logs contain %q, quoted from the receiver's reply", n)
+		}
 	}
 }

@@ -35,7 +35,6 @@ type cdrPush struct {
 	IVRKeyPressedEx      []ccc.IVRKeyPressedElement
 	HungUpSide           string
 	ServeParticipants    []participant
-	EndStatus            int64
 	EndStatusString      string
 	QueuedTimestamp      int64
 	PostIVRKeyPressed    []ccc.IVRKeyPressedElement
@@ -113,7 +112,6 @@ func CDRPush(sdkAppID int64, c ccc.TelCdrInfo) ([]byte, error) {
 		IVRKeyPressedEx:      nonNil(c.IVRKeyPressedEx),
 		HungUpSide:           c.HungUpSide,
 		ServeParticipants:    make([]participant, 0, len(c.ServeParticipants)),
-		EndStatus:            c.EndStatus,
 		EndStatusString:      c.EndStatusString,
 		QueuedTimestamp:      c.QueuedTimestamp,
 		PostIVRKeyPressed:    nonNil(c.PostIVRKeyPressedEx),

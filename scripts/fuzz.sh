@@ -65,10 +65,10 @@ while read -r dir name; do
 		failed=1
 	fi
 	end=$(date +%s.%N)
-	execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+	execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | awk '{print $2}' || true)
 	secs=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", e - s }')
 	if [ "$status" = FAIL ] && grep -q 'Failing input written to' "$log"; then
-		status="FAIL: $(grep -o 'testdata/fuzz/[^ ]*' "$log" | head -1)"
+		status="FAIL: $(grep -o 'testdata/fuzz/[^ ]*' "$log" | head -1 || true)"
 	fi
 	printf '%-14s %-26s %12s %9s  %s\n' "${dir#./}" "$name" "${execs:-0}" "$secs" "$status"
 	printf '%s\t%s\t%s\t%s\t%s\n' "${dir#./}" "$name" "${execs:-0}" "$secs" "$status" >>"$results"

@@ -170,7 +170,7 @@ func TestTelCdrDerived(t *testing.T) {
 	var push map[string]any
 	json.Unmarshal(in.CDRPush, &push)
 	for _, k := range []string{"Caller", "Callee", "Direction", "CallType", "Duration", "IVRDuration", "IVRKeyPressed", "IVRKeyPressedEx",
-		"EndStatus", "EndStatusString", "HungUpSide", "QueuedSkillGroupId", "QueuedSkillGroupName", "QueuedTimestamp",
+		"EndStatusString", "HungUpSide", "QueuedSkillGroupId", "QueuedSkillGroupName", "QueuedTimestamp",
 		"RingTimestamp", "AcceptTimestamp", "EndedTimestamp", "StartTimestamp", "PostIVRKeyPressed", "Uui"} {
 		if !reflect.DeepEqual(cdr[k], push[k]) {
 			t.Errorf("%s = %v, push has %v", k, cdr[k], push[k])
