@@ -14,16 +14,16 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
-	"github.com/ccc-enricher/ccc-enricher/awslambda"
-	"github.com/ccc-enricher/ccc-enricher/ccc"
-	"github.com/ccc-enricher/ccc-enricher/config"
-	"github.com/ccc-enricher/ccc-enricher/enrich"
+	"github.com/ccc-enricher/ccc-enricher/internal/awslambda"
+	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
+	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/handler"
-	"github.com/ccc-enricher/ccc-enricher/push"
-	"github.com/ccc-enricher/ccc-enricher/scf"
-	"github.com/ccc-enricher/ccc-enricher/sink"
-	"github.com/ccc-enricher/ccc-enricher/tcemu"
-	"github.com/ccc-enricher/ccc-enricher/tcloud"
+	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/scf"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
+	"github.com/ccc-enricher/ccc-enricher/internal/tcloud"
 )
 
 type platform int

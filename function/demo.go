@@ -13,7 +13,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"github.com/ccc-enricher/ccc-enricher/config"
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
 )
 
 // demo runs the whole pipeline offline: the embedded CCC API emulator

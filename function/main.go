@@ -28,9 +28,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/ccc-enricher/ccc-enricher/awslambda"
-	"github.com/ccc-enricher/ccc-enricher/config"
-	"github.com/ccc-enricher/ccc-enricher/scf"
+	"github.com/ccc-enricher/ccc-enricher/internal/awslambda"
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
+	"github.com/ccc-enricher/ccc-enricher/internal/scf"
 )
 
 func main() {

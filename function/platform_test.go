@@ -24,10 +24,10 @@ import (
 	"time"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
-	"github.com/ccc-enricher/ccc-enricher/push"
-	"github.com/ccc-enricher/ccc-enricher/record"
-	"github.com/ccc-enricher/ccc-enricher/scf/scftest"
-	"github.com/ccc-enricher/ccc-enricher/tcemu"
+	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/record"
+	"github.com/ccc-enricher/ccc-enricher/internal/scf/scftest"
+	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
 )
 
 func TestBootstrap(t *testing.T) {

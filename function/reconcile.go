@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ccc-enricher/ccc-enricher/config"
-	"github.com/ccc-enricher/ccc-enricher/reconcile"
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
+	"github.com/ccc-enricher/ccc-enricher/internal/reconcile"
 )
 
 // reconcileJob reconciles the slot that the scheduled time designates.

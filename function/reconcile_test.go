@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ccc-enricher/ccc-enricher/config"
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
-	"github.com/ccc-enricher/ccc-enricher/push"
-	"github.com/ccc-enricher/ccc-enricher/reconcile"
-	"github.com/ccc-enricher/ccc-enricher/record"
-	"github.com/ccc-enricher/ccc-enricher/tcemu"
+	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/reconcile"
+	"github.com/ccc-enricher/ccc-enricher/internal/record"
+	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
 )
 
 const testApp = 1400000000

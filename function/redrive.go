@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 
-	"github.com/ccc-enricher/ccc-enricher/redrive"
-	"github.com/ccc-enricher/ccc-enricher/sink"
+	"github.com/ccc-enricher/ccc-enricher/internal/redrive"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
 
 // redrive is the queue function of both platforms' queue triggers (SQS on

@@ -25,9 +25,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ccc-enricher/ccc-enricher/enrich"
-	"github.com/ccc-enricher/ccc-enricher/push"
-	"github.com/ccc-enricher/ccc-enricher/record"
+	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
+	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/record"
 )
 
 // Options wires the handler. Auth and Enricher are required.

@@ -22,12 +22,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ccc-enricher/ccc-enricher/ccc"
-	"github.com/ccc-enricher/ccc-enricher/enrich"
+	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/handler"
-	"github.com/ccc-enricher/ccc-enricher/push"
-	"github.com/ccc-enricher/ccc-enricher/retry"
-	"github.com/ccc-enricher/ccc-enricher/sink"
+	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
 
 // sampleAppID is the SdkAppId of the samples in push/testdata.
@@ -102,7 +102,7 @@ func sampleDetail(tb testing.TB) *ccc.SessionDetail {
 			RequestId string
 		}
 	}
-	if err := json.Unmarshal(readFile(tb, "../tcemu/samples/describe-session-detail.response.json"), &env); err != nil {
+	if err := json.Unmarshal(readFile(tb, "../internal/tcemu/samples/describe-session-detail.response.json"), &env); err != nil {
 		tb.Fatal(err)
 	}
 	d := env.Response.SessionDetail
@@ -238,7 +238,7 @@ func benchPush(b *testing.B, w *fakeWorld, action string, body []byte, authoriza
 // the sink call, the reply and the JSON log line. Building the request and
 // recorder is included; it costs about what net/http's own would.
 func BenchmarkHandlerPush(b *testing.B) {
-	cdr := readFile(b, "../push/testdata/push-cdr.json")
+	cdr := readFile(b, "../internal/push/testdata/push-cdr.json")
 	b.Run("auth=none", func(b *testing.B) {
 		benchPush(b, newFakeWorld(b, fakeOptions{auth: "none"}), "cdr", cdr, "")
 	})
@@ -253,14 +253,14 @@ func BenchmarkHandlerPush(b *testing.B) {
 		benchPush(b, newFakeWorld(b, fakeOptions{auth: "basic", mask: true}), "cdr", cdr, fakeBasicHeader)
 	})
 	b.Run("auth=basic,action=record", func(b *testing.B) {
-		benchPush(b, newFakeWorld(b, fakeOptions{auth: "basic"}), "record", readFile(b, "../push/testdata/push-record.json"), fakeBasicHeader)
+		benchPush(b, newFakeWorld(b, fakeOptions{auth: "basic"}), "record", readFile(b, "../internal/push/testdata/push-record.json"), fakeBasicHeader)
 	})
 }
 
 // BenchmarkHandlerRefused is the cost of refusing a push: a wrong password
 // and another SdkAppId. Floods of either are what an attacker can send.
 func BenchmarkHandlerRefused(b *testing.B) {
-	cdr := readFile(b, "../push/testdata/push-cdr.json")
+	cdr := readFile(b, "../internal/push/testdata/push-cdr.json")
 	w := newFakeWorld(b, fakeOptions{auth: "basic"})
 	for _, tc := range []struct {
 		name, authorization string

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ccc-enricher/ccc-enricher/push"
-	"github.com/ccc-enricher/ccc-enricher/record"
+	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/record"
 )
 
 // fuzzNow is the handler's clock in FuzzHandler: a little after the
@@ -35,9 +35,9 @@ var fuzzNow = time.Unix(1756892300, 0)
 //     sink only when the reply says so (ErrCode 0, or an on-demand record
 //     with forward=true and the API token).
 func FuzzHandler(f *testing.F) {
-	cdr := readFile(f, "../push/testdata/push-cdr.json")
-	rec := readFile(f, "../push/testdata/push-record.json")
-	vm := readFile(f, "../push/testdata/push-voicemail.json")
+	cdr := readFile(f, "../internal/push/testdata/push-cdr.json")
+	rec := readFile(f, "../internal/push/testdata/push-record.json")
+	vm := readFile(f, "../internal/push/testdata/push-voicemail.json")
 	bearerAPI := "Bearer " + fakeAPIToken
 	seeds := []struct {
 		mode                 uint8

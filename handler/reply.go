@@ -6,8 +6,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/ccc-enricher/ccc-enricher/enrich"
-	"github.com/ccc-enricher/ccc-enricher/retry"
+	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
+	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 )
 
 // code is one ErrCode of the reply, with its HTTP status. ErrCode 0 is

@@ -4,7 +4,7 @@
 # Builds the release packages with scripts/build.sh (which prints the size
 # and sha256 of bootstrap and of every zip) and measures the cold start of
 # dist/build/amd64/bootstrap, RUNS times per mode (default 20), with
-# go run ./loadtest/coldstart:
+# go run ./scripts/coldstart:
 #
 #   lambda  exec -> first GET /runtime/invocation/next on a Lambda Runtime
 #           API on loopback: Lambda's "Init Duration"; and -> the response
@@ -44,7 +44,7 @@ fi
 
 echo
 echo "== cold start"
-go run ./loadtest/coldstart -bootstrap "$bin" -n "$runs"
+go run ./scripts/coldstart -bootstrap "$bin" -n "$runs"
 
 echo
 echo "== process start and exit (bootstrap help)"

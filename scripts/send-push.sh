@@ -9,7 +9,7 @@
 # BODY_FILE defaults to the sample push of the ACTION kind that a local
 # server with CCC_ENDPOINT=emulator wrote, timed to match its emulator's
 # session, in ${TMPDIR:-/tmp}/ccc-enricher-samples/; else to the CDR
-# sample in tcemu/samples/push-cdr.json (from 2025: past the CCC API's
+# sample in internal/tcemu/samples/push-cdr.json (from 2025: past the CCC API's
 # 180-day window, so a real deployment answers it with ErrCode 50202).
 #
 # Environment:
@@ -32,7 +32,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 action=${ACTION:-cdr}
 body=${2:-${TMPDIR:-/tmp}/ccc-enricher-samples/push-$action.json}
 if [ $# -lt 2 ] && [ ! -f "$body" ]; then
-	body=$root/tcemu/samples/push-cdr.json
+	body=$root/internal/tcemu/samples/push-cdr.json
 fi
 if [ ! -f "$body" ]; then
 	echo "send-push: no body file $body" >&2

@@ -18,11 +18,11 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"github.com/ccc-enricher/ccc-enricher/ccc"
-	"github.com/ccc-enricher/ccc-enricher/record"
-	"github.com/ccc-enricher/ccc-enricher/sink"
-	"github.com/ccc-enricher/ccc-enricher/tcemu"
-	"github.com/ccc-enricher/ccc-enricher/tcloud"
+	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/record"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
+	"github.com/ccc-enricher/ccc-enricher/internal/tcloud"
 )
 
 // SecretID and SecretKey are the key pair the emulator accepts, unless

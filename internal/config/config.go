@@ -1,0 +1,413 @@
+// Package config reads ccc-enricher's configuration from the environment
+// once, at start-up, into a typed struct, and validates it there: a bad
+// value fails fast with a message that names the variable, instead of
+// failing the first push an hour later.
+//
+// The variable names are the product's public interface; README.md lists
+// them all.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+)
+
+// Push authentication modes, the values of PUSH_AUTH: the three modes the
+// CCC console offers for data push.
+const (
+	AuthNone   = "none"
+	AuthBasic  = "basic"
+	AuthOAuth2 = "oauth2"
+)
+
+// Policies for a push whose session detail cannot be fetched in time, the
+// values of ON_DETAIL_FAILURE.
+const (
+	// DetailRetry answers CCC with an error so that it pushes again later.
+	DetailRetry = "retry"
+	// DetailForwardPartial forwards the push data alone, flagged partial.
+	DetailForwardPartial = "forward-partial"
+)
+
+// Reconciliation modes, the values of RECONCILE_MODE.
+const (
+	// ReconcileDetail enriches every reconciled call with DescribeSessionDetail.
+	ReconcileDetail = "detail"
+	// ReconcileCDROnly forwards the CDR-list data without the detail call.
+	ReconcileCDROnly = "cdr-only"
+)
+
+// EmulatorEndpoint is the CCC_ENDPOINT value that starts the embedded CCC
+// API emulator, for running offline.
+const EmulatorEndpoint = "emulator"
+
+// Config is the whole configuration.
+type Config struct {
+	// Port is the local server's port (PORT), when no cloud runtime is present.
+	Port int
+	// LogLevel is debug, info, warn or error (LOG_LEVEL).
+	LogLevel string
+	// RequestTimeout bounds one request when the platform sets no deadline
+	// (REQUEST_TIMEOUT).
+	RequestTimeout time.Duration
+
+	Push Push
+	CCC  CCC
+
+	// Sink is the destination of enriched records (SINK and its variables).
+	Sink sink.Config
+	// DeadLetter is where a record goes when Sink refuses it (DLQ_SINK and
+	// the same variables with a DLQ_ prefix); Kind "" means none.
+	DeadLetter sink.Config
+
+	// OnDetailFailure is DetailRetry or DetailForwardPartial.
+	OnDetailFailure string
+	// APIToken authorises on-demand enrichment (API_TOKEN); empty turns the
+	// route off.
+	APIToken string
+	// MaskPhoneNumbers masks phone numbers in logs and records.
+	MaskPhoneNumbers bool
+
+	Reconcile Reconcile
+}
+
+// Push configures the push intake.
+type Push struct {
+	Auth          string
+	BasicUsername string
+	BasicPassword string
+	OAuthClientID string
+	OAuthSecret   string
+	OAuthTokenTTL time.Duration
+	// MaxBodyBytes caps a push body.
+	MaxBodyBytes int64
+	// SdkAppIDs is the allow-list of CCC applications.
+	SdkAppIDs []int64
+}
+
+// CCC configures the CCC API client.
+type CCC struct {
+	// Endpoint is a host (https), a URL, or EmulatorEndpoint.
+	Endpoint string
+	Region   string
+	// Rate is the most DescribeSessionDetail/DescribeTelCdr calls per second
+	// from one instance.
+	Rate float64
+	// SessionGrace is how long after a call's end a missing session is
+	// still retried: detail can lag the push.
+	SessionGrace time.Duration
+	// Timeout bounds one API request.
+	Timeout time.Duration
+}
+
+// Reconcile configures the reconciliation job.
+type Reconcile struct {
+	// Slot is the span of call time one scheduled run covers.
+	Slot time.Duration
+	// Delay is how long after a slot ends it is reconciled, so that pushes
+	// and CCC's retries have had their chance.
+	Delay time.Duration
+	// Lookback is the longest call accounted for: CDRs are listed by start
+	// time, so a slot's calls are searched from Lookback before it.
+	Lookback time.Duration
+	// Mode is ReconcileDetail or ReconcileCDROnly.
+	Mode string
+}
+
+// AllowsApp reports whether pushes for the CCC application id are accepted.
+func (c *Config) AllowsApp(id int64) bool {
+	for _, a := range c.Push.SdkAppIDs {
+		if a == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Load reads the configuration with getenv (os.Getenv in production) and
+// validates it. The error lists every problem found, one per line, each
+// naming its variable.
+func Load(getenv func(string) string) (*Config, error) {
+	r := reader{getenv: getenv}
+	c := &Config{
+		Port:           r.int("PORT", 9000, 1, 65535),
+		LogLevel:       r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		RequestTimeout: r.duration("REQUEST_TIMEOUT", 25*time.Second),
+		Push: Push{
+			Auth:          r.oneOf("PUSH_AUTH", "", AuthNone, AuthBasic, AuthOAuth2),
+			BasicUsername: r.str("PUSH_BASIC_USERNAME"),
+			BasicPassword: r.str("PUSH_BASIC_PASSWORD"),
+			OAuthClientID: r.str("PUSH_OAUTH_CLIENT_ID"),
+			OAuthSecret:   r.str("PUSH_OAUTH_CLIENT_SECRET"),
+			OAuthTokenTTL: r.duration("PUSH_OAUTH_TOKEN_TTL", 15*time.Minute),
+			MaxBodyBytes:  int64(r.int("PUSH_MAX_BODY_BYTES", 1<<20, 1024, 64<<20)),
+			SdkAppIDs:     r.ids("CCC_SDK_APP_IDS"),
+		},
+		CCC: CCC{
+			Endpoint:     r.endpoint("CCC_ENDPOINT", "ccc.intl.tencentcloudapi.com"),
+			Region:       r.str("CCC_REGION"),
+			Rate:         r.float("CCC_RATE_LIMIT", 20, 0.1, 20),
+			SessionGrace: r.duration("CCC_SESSION_GRACE", 2*time.Minute),
+			Timeout:      r.duration("CCC_TIMEOUT", 5*time.Second),
+		},
+		Sink:             r.sink(""),
+		DeadLetter:       r.sink("DLQ_"),
+		OnDetailFailure:  r.oneOf("ON_DETAIL_FAILURE", DetailRetry, DetailRetry, DetailForwardPartial),
+		APIToken:         r.str("API_TOKEN"),
+		MaskPhoneNumbers: r.bool("MASK_PHONE_NUMBERS", false),
+		Reconcile: Reconcile{
+			Slot:     r.duration("RECONCILE_SLOT", 10*time.Minute),
+			Delay:    r.duration("RECONCILE_DELAY", 20*time.Minute),
+			Lookback: r.duration("RECONCILE_LOOKBACK", 6*time.Hour),
+			Mode:     r.oneOf("RECONCILE_MODE", ReconcileDetail, ReconcileDetail, ReconcileCDROnly),
+		},
+	}
+	if c.Sink.Kind == "" {
+		c.Sink.Kind = sink.KindStdout
+	}
+	c.validate(&r)
+	if len(r.errs) > 0 {
+		return nil, fmt.Errorf("invalid configuration:\n%w", errors.Join(r.errs...))
+	}
+	return c, nil
+}
+
+// validate checks what depends on more than one variable.
+func (c *Config) validate(r *reader) {
+	switch c.Push.Auth {
+	case "":
+		r.fail("PUSH_AUTH", "is required: none, basic or oauth2 (as set in the CCC console's data push authentication)")
+	case AuthBasic:
+		r.required("PUSH_BASIC_USERNAME", c.Push.BasicUsername, "when PUSH_AUTH=basic")
+		r.required("PUSH_BASIC_PASSWORD", c.Push.BasicPassword, "when PUSH_AUTH=basic")
+	case AuthOAuth2:
+		r.required("PUSH_OAUTH_CLIENT_ID", c.Push.OAuthClientID, "when PUSH_AUTH=oauth2")
+		r.required("PUSH_OAUTH_CLIENT_SECRET", c.Push.OAuthSecret, "when PUSH_AUTH=oauth2")
+		if s := c.Push.OAuthSecret; s != "" && len(s) < 16 {
+			r.fail("PUSH_OAUTH_CLIENT_SECRET", "must be at least 16 characters: it also keys the token signatures")
+		}
+	}
+	if c.Reconcile.Slot < time.Minute || c.Reconcile.Slot > 24*time.Hour {
+		r.fail("RECONCILE_SLOT", "must be between 1m and 24h")
+	}
+	if c.Reconcile.Delay < 0 {
+		r.fail("RECONCILE_DELAY", "must not be negative")
+	}
+	if c.Reconcile.Lookback < time.Minute || c.Reconcile.Lookback > 7*24*time.Hour {
+		r.fail("RECONCILE_LOOKBACK", "must be between 1m and 168h")
+	}
+	if c.DeadLetter.Kind != "" && destination(c.DeadLetter) == destination(c.Sink) {
+		r.fail("DLQ_SINK", "must not be the same destination as SINK: a record the sink refuses would be refused again")
+	}
+}
+
+// destination names where a sink delivers, to tell two configurations apart.
+func destination(c sink.Config) string {
+	switch c.Kind {
+	case sink.KindWebhook:
+		return c.Kind + " " + c.Webhook.URL
+	case sink.KindCMQ:
+		return c.Kind + " " + c.CMQ.Region + "/" + c.CMQ.Queue
+	case sink.KindSQS:
+		return c.Kind + " " + c.SQS.QueueURL
+	case sink.KindKafka:
+		return c.Kind + " " + strings.Join(c.Kafka.Brokers, ",") + "/" + c.Kafka.Topic
+	}
+	return c.Kind
+}
+
+// reader collects every problem instead of stopping at the first, so that
+// one deploy shows all the mistakes at once.
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) fail(name, msg string) {
+	r.errs = append(r.errs, fmt.Errorf("%s %s", name, msg))
+}
+
+func (r *reader) required(name, value, when string) {
+	if value == "" {
+		r.fail(name, "is required "+when)
+	}
+}
+
+func (r *reader) str(name string) string { return strings.TrimSpace(r.getenv(name)) }
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := r.str(name)
+	if v == "" {
+		return def
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(v, a) {
+			return a
+		}
+	}
+	r.fail(name, fmt.Sprintf("is %q; want one of %s", v, strings.Join(allowed, ", ")))
+	return def
+}
+
+func (r *reader) int(name string, def, lo, hi int) int {
+	v := r.str(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, fmt.Sprintf("is %q; want a whole number from %d to %d", v, lo, hi))
+		return def
+	}
+	return n
+}
+
+func (r *reader) float(name string, def, lo, hi float64) float64 {
+	v := r.str(name)
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f >= lo && f <= hi) { // written so that NaN fails too
+		r.fail(name, fmt.Sprintf("is %q; want a number from %g to %g", v, lo, hi))
+		return def
+	}
+	return f
+}
+
+func (r *reader) bool(name string, def bool) bool {
+	v := r.str(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("is %q; want true or false", v))
+		return def
+	}
+	return b
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.str(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		r.fail(name, fmt.Sprintf("is %q; want a duration such as 30s or 10m", v))
+		return def
+	}
+	return d
+}
+
+// ids reads a required comma-separated list of application ids. A value
+// of only separators and spaces (of any kind) is as good as none.
+func (r *reader) ids(name string) []int64 {
+	var ids []int64
+	bad := false
+	for _, f := range strings.Split(r.str(name), ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || id <= 0 {
+			r.fail(name, fmt.Sprintf("has %q; want positive whole numbers separated by commas", f))
+			bad = true
+			continue
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 && !bad {
+		r.fail(name, "is required: the comma-separated CCC application ids whose pushes are accepted")
+	}
+	return ids
+}
+
+// endpoint accepts a bare host, an http(s) URL with a host, or the
+// emulator keyword.
+func (r *reader) endpoint(name, def string) string {
+	v := r.str(name)
+	if v == "" {
+		return def
+	}
+	if v == EmulatorEndpoint {
+		return v
+	}
+	if !strings.Contains(v, "://") {
+		if strings.ContainsAny(v, "/?# ") {
+			r.fail(name, fmt.Sprintf("is %q; want a host such as ccc.tencentcloudapi.com or a URL such as http://127.0.0.1:8080", v))
+		}
+		return v
+	}
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, fmt.Sprintf("is %q; want a host such as ccc.tencentcloudapi.com or a URL such as http://127.0.0.1:8080", v))
+	}
+	return v
+}
+
+// sink reads one sink's configuration; prefix is "" for the main sink and
+// "DLQ_" for the dead-letter sink.
+func (r *reader) sink(prefix string) sink.Config {
+	kinds := []string{sink.KindWebhook, sink.KindCMQ, sink.KindSQS, sink.KindKafka, sink.KindStdout}
+	c := sink.Config{Kind: r.oneOf(prefix+"SINK", "", kinds...)}
+	need := func(name, value string) {
+		r.required(prefix+name, value, fmt.Sprintf("when %sSINK=%s", prefix, c.Kind))
+	}
+	switch c.Kind {
+	case sink.KindWebhook:
+		c.Webhook = sink.WebhookConfig{
+			URL:     r.str(prefix + "WEBHOOK_URL"),
+			Secret:  r.str(prefix + "WEBHOOK_SECRET"),
+			Timeout: r.duration(prefix+"WEBHOOK_TIMEOUT", 10*time.Second),
+		}
+		need("WEBHOOK_URL", c.Webhook.URL)
+		need("WEBHOOK_SECRET", c.Webhook.Secret)
+		if u, err := url.Parse(c.Webhook.URL); c.Webhook.URL != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+			r.fail(prefix+"WEBHOOK_URL", "must be an http or https URL")
+		}
+		if s := c.Webhook.Secret; s != "" && !strings.HasPrefix(s, "whsec_") {
+			r.fail(prefix+"WEBHOOK_SECRET", `must start with "whsec_" followed by base64 (Standard Webhooks)`)
+		}
+	case sink.KindCMQ:
+		c.CMQ = sink.CMQConfig{
+			Queue:    r.str(prefix + "CMQ_QUEUE"),
+			Region:   r.str(prefix + "CMQ_REGION"),
+			Endpoint: r.endpoint(prefix+"CMQ_ENDPOINT", ""),
+		}
+		need("CMQ_QUEUE", c.CMQ.Queue)
+		need("CMQ_REGION", c.CMQ.Region)
+	case sink.KindSQS:
+		c.SQS = sink.SQSConfig{QueueURL: r.str(prefix + "SQS_QUEUE_URL")}
+		need("SQS_QUEUE_URL", c.SQS.QueueURL)
+	case sink.KindKafka:
+		c.Kafka = sink.KafkaConfig{
+			Topic:         r.str(prefix + "KAFKA_TOPIC"),
+			SASLMechanism: r.oneOf(prefix+"KAFKA_SASL_MECHANISM", "", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"),
+			Username:      r.str(prefix + "KAFKA_USERNAME"),
+			Password:      r.str(prefix + "KAFKA_PASSWORD"),
+			TLS:           r.bool(prefix+"KAFKA_TLS", false),
+		}
+		for _, b := range strings.Split(r.str(prefix+"KAFKA_BROKERS"), ",") {
+			if b = strings.TrimSpace(b); b != "" {
+				c.Kafka.Brokers = append(c.Kafka.Brokers, b)
+			}
+		}
+		if len(c.Kafka.Brokers) == 0 {
+			need("KAFKA_BROKERS", "")
+		}
+		need("KAFKA_TOPIC", c.Kafka.Topic)
+		if c.Kafka.SASLMechanism != "" {
+			need("KAFKA_USERNAME", c.Kafka.Username)
+			need("KAFKA_PASSWORD", c.Kafka.Password)
+		}
+	}
+	return c
+}

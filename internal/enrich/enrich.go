@@ -1,0 +1,189 @@
+// Package enrich is the pipeline behind every route and job: fetch a
+// call's session detail from CCC, build the enriched record, and deliver it
+// to the sink. The push handler, on-demand enrichment and reconciliation
+// all go through it, so a call is enriched the same way whichever way it
+// arrives.
+package enrich
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/record"
+	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+)
+
+// DetailSource fetches one call's session detail: *ccc.Client in
+// production.
+type DetailSource interface {
+	DescribeSessionDetail(ctx context.Context, q ccc.SessionQuery) (*ccc.SessionDetail, error)
+}
+
+// Enricher runs the pipeline.
+type Enricher struct {
+	Detail DetailSource
+	// Sink receives every record; it includes the dead-letter fallback when
+	// one is configured.
+	Sink sink.Sink
+	// ForwardPartial forwards the push data alone, flagged partial, when the
+	// detail cannot be fetched; otherwise the failure is returned so that
+	// CCC pushes again.
+	ForwardPartial bool
+	// MaskPhones masks phone numbers in records.
+	MaskPhones bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Request is one call to enrich.
+type Request struct {
+	Push     *push.Push
+	Source   string
+	PushUUID string
+	// Start and End bound the call's time (Unix seconds) for the detail
+	// query; see Window.
+	Start, End int64
+	// CDROnly skips the detail call: the record carries the push (or CDR
+	// list) data alone, flagged cdr-only (RECONCILE_MODE=cdr-only).
+	CDROnly bool
+	// DetailBudget is the share of the context's remaining time the detail
+	// fetch may use; the rest is kept for delivery. Zero means 0.6.
+	DetailBudget float64
+}
+
+// ErrDetail marks a failure to fetch the session detail, as opposed to a
+// failure to deliver the record.
+var ErrDetail = errors.New("session detail unavailable")
+
+// Build fetches the detail and builds the record, without delivering it.
+// A detail failure is returned (wrapping ErrDetail) unless ForwardPartial
+// is set, in which case the record is partial and the error nil.
+func (e *Enricher) Build(ctx context.Context, req Request) (*record.Record, error) {
+	now := e.now()
+	p := req.Push
+	in := record.Input{
+		Push:       p,
+		Source:     req.Source,
+		PushUUID:   req.PushUUID,
+		ReceivedAt: now,
+		MaskPhones: e.MaskPhones,
+	}
+	if req.CDROnly {
+		in.CDROnly = true
+		return record.Build(in), nil
+	}
+	detail, err := e.fetch(ctx, req)
+	if err != nil {
+		if !e.ForwardPartial {
+			return nil, err
+		}
+		in.DetailError = errors.Unwrap(err).Error()
+	} else {
+		in.Detail = detail
+		in.DetailRequestID = detail.RequestID
+		in.DetailFetchedAt = e.now()
+	}
+	return record.Build(in), nil
+}
+
+// fetch calls DescribeSessionDetail with part of the context's time.
+func (e *Enricher) fetch(ctx context.Context, req Request) (*ccc.SessionDetail, error) {
+	budget := req.DetailBudget
+	if budget <= 0 || budget > 1 {
+		budget = 0.6
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, time.Now().Add(time.Duration(float64(time.Until(deadline))*budget)))
+		defer cancel()
+	}
+	p := req.Push
+	d, err := e.Detail.DescribeSessionDetail(ctx, ccc.SessionQuery{
+		SdkAppID: p.SdkAppID, SessionID: p.SessionID, Start: req.Start, End: req.End,
+	})
+	if err != nil {
+		return nil, &detailError{err: err}
+	}
+	return d, nil
+}
+
+// Deliver encodes r and sends it to the sink, telling where it went: the
+// sink, or the dead-letter sink when one is configured and the sink
+// failed. Either way a nil error means the record is durable.
+func (e *Enricher) Deliver(ctx context.Context, r *record.Record) (sink.Outcome, error) {
+	m, err := Message(r)
+	if err != nil {
+		return sink.Outcome{}, err
+	}
+	out, err := sink.Deliver(ctx, e.Sink, m)
+	if err != nil {
+		return out, fmt.Errorf("deliver record %s of session %s to %s: %w", r.ID, r.SessionID, e.Sink.Name(), err)
+	}
+	return out, nil
+}
+
+// Process builds the record and delivers it.
+func (e *Enricher) Process(ctx context.Context, req Request) (*record.Record, sink.Outcome, error) {
+	r, err := e.Build(ctx, req)
+	if err != nil {
+		return nil, sink.Outcome{}, err
+	}
+	out, err := e.Deliver(ctx, r)
+	return r, out, err
+}
+
+// recordingLag bounds how long before a recording or voicemail push its
+// call may have started: the push carries only the time the file was
+// ready.
+const recordingLag = 12 * time.Hour
+
+// Window returns the span of call time a push tells of, for the detail
+// query: the CDR's own start and end, or the hours before a recording or
+// voicemail was ready.
+func Window(p *push.Push) (start, end int64) {
+	switch {
+	case p.CDR != nil:
+		return p.CDR.StartTimestamp, p.CDR.EndedTimestamp
+	case p.Recording != nil:
+		return p.Recording.Timestamp - int64(recordingLag/time.Second), p.Recording.Timestamp
+	case p.Voicemail != nil:
+		return p.Voicemail.Timestamp - int64(recordingLag/time.Second), p.Voicemail.Timestamp
+	}
+	return 0, 0
+}
+
+// Message encodes a record as a sink message.
+func Message(r *record.Record) (sink.Message, error) {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return sink.Message{}, retry.Permanent(fmt.Errorf("encode record %s: %w", r.ID, err))
+	}
+	return sink.Message{
+		ID:            r.ID,
+		SchemaVersion: r.SchemaVersion,
+		Key:           r.SessionID,
+		Group:         fmt.Sprint(r.SdkAppID),
+		Body:          body,
+	}, nil
+}
+
+func (e *Enricher) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// detailError wraps a detail failure so that errors.Is(err, ErrDetail)
+// holds while the cause keeps its retry class.
+type detailError struct{ err error }
+
+func (e *detailError) Error() string        { return ErrDetail.Error() + ": " + e.err.Error() }
+func (e *detailError) Unwrap() error        { return e.err }
+func (e *detailError) Is(target error) bool { return target == ErrDetail }

@@ -1,0 +1,306 @@
+// Package push parses, validates and authenticates what Tencent Cloud
+// Contact Center (CCC) sends to its data-push address: a CDR when a call
+// ends, a recording when one is ready, a voicemail when one was left.
+//
+// Parse turns a body into a typed Push and refuses, with a permanent
+// *ValidationError, anything no retry can make acceptable. It is strict
+// about what identifies a call (SdkAppId, SessionId, RecordId, the
+// timestamps that bound the DescribeSessionDetail query) and keeps every
+// field it does not know in Push.Raw, because CCC adds fields over time.
+//
+// The authenticators implement CCC's three push modes: none, HTTP Basic and
+// OAuth2 client credentials. The OAuth2 mode issues stateless signed tokens,
+// so every function instance accepts the tokens of every other without
+// shared state.
+//
+// Field names of the typed bodies are CCC's own spellings (SdkAppId,
+// SessionId), as in tencentcloud-sdk-go, so that they read the same as
+// CCC's documentation and the JSON.
+package push
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+)
+
+// MaxBodyBytes is the default cap on a push body. CCC's largest push, a CDR
+// with many transfers, is a few kilobytes.
+const MaxBodyBytes = 1 << 20
+
+// MaxDepth is how deeply a push body may nest objects and arrays, the body
+// itself counting as 1. CCC's deepest documented field is at depth 3.
+const MaxDepth = 32
+
+// MaxIDLength bounds SessionId and RecordId: they become parts of record
+// ids, queue keys and log lines.
+const MaxIDLength = 128
+
+// Kind is the kind of data a push carries: CCC's action query parameter.
+type Kind string
+
+// The push kinds. The action names are CCC's: see
+// https://www.tencentcloud.com/document/product/1229/59641 (cdr),
+// https://www.tencentcloud.com/document/product/1229/59642 (record) and
+// https://www.tencentcloud.com/document/product/1229/59643 (voicemail,
+// "?action=voicemail"; same on https://cloud.tencent.com/document/product/679/86651).
+const (
+	KindCDR       Kind = "cdr"
+	KindRecord    Kind = "record"
+	KindVoicemail Kind = "voicemail"
+)
+
+// ParseKind returns the kind named by a push's action parameter. Names are
+// case-sensitive, as CCC sends them.
+func ParseKind(action string) (Kind, error) {
+	switch k := Kind(action); k {
+	case KindCDR, KindRecord, KindVoicemail:
+		return k, nil
+	}
+	return "", invalid("action", "unknown action: want cdr, record or voicemail")
+}
+
+// Push is one parsed and validated push.
+type Push struct {
+	Kind      Kind
+	SdkAppID  int64
+	SessionID string
+	// Raw is the body's JSON object, compacted, every field kept. It is
+	// nil for a push made by ForSession.
+	Raw json.RawMessage
+	// Exactly one of CDR, Recording and Voicemail is set, as Kind says.
+	CDR       *CDR
+	Recording *Recording
+	Voicemail *Voicemail
+}
+
+// ValidationError says why a push was refused. Parse returns it marked
+// retry.Permanent. It names the field but never repeats its value, which
+// may be long, personal or crafted.
+type ValidationError struct {
+	// Field is the JSON name of the offending field ("SessionId",
+	// "ServeParticipants.SkillGroupId"), or "body" or "action".
+	Field  string
+	Reason string
+}
+
+func (e *ValidationError) Error() string {
+	return "invalid push: " + e.Field + ": " + e.Reason
+}
+
+func invalid(field, reason string) error {
+	return retry.Permanent(&ValidationError{Field: field, Reason: reason})
+}
+
+// Timestamps before this cannot be CCC's: the product did not exist.
+var minTimestamp = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+
+// maxClockSkew is how far in the future of now a timestamp may be. More
+// means a bug, such as milliseconds where CCC documents seconds.
+const maxClockSkew = 24 * time.Hour
+
+// Parse parses and validates the body of a push of the given kind. now
+// bounds its timestamps. Every error is a *ValidationError marked
+// retry.Permanent.
+//
+// The body must be one JSON object in UTF-8, at most MaxBodyBytes long,
+// nested at most MaxDepth deep, with no key given twice in any object, nor
+// SdkAppId, SessionId or RecordId twice in different case. It must name the
+// call: SdkAppId > 0 and a SessionId of at most MaxIDLength visible ASCII
+// characters (and a RecordId alike for a recording). Timestamps, in Unix
+// seconds, may be 0 (unset) or lie between 2015 and a day after now; a
+// CDR's EndedTimestamp may not precede its StartTimestamp. SdkAppId and the
+// timestamps may come as JSON numbers or as strings of digits, and phone
+// numbers as strings or numbers; other fields must have their documented
+// type.
+func Parse(kind Kind, body []byte, now time.Time) (*Push, error) {
+	if _, err := ParseKind(string(kind)); err != nil {
+		return nil, err
+	}
+	raw, err := compact(body)
+	if err != nil {
+		return nil, err
+	}
+	p := &Push{Kind: kind, Raw: raw}
+	ts := timestampChecker{max: now.Add(maxClockSkew).Unix()}
+	switch kind {
+	case KindCDR:
+		c := new(CDR)
+		w := cdrWire{CDR: c}
+		if err := decode(raw, &w, "CDR."); err != nil {
+			return nil, err
+		}
+		w.apply()
+		p.CDR, p.SdkAppID, p.SessionID = c, c.SdkAppId, c.SessionId
+		ts.check("StartTimestamp", c.StartTimestamp)
+		ts.check("RingTimestamp", c.RingTimestamp)
+		ts.check("AcceptTimestamp", c.AcceptTimestamp)
+		ts.check("QueuedTimestamp", c.QueuedTimestamp)
+		ts.check("EndedTimestamp", c.EndedTimestamp)
+		if ts.err == nil && c.StartTimestamp > 0 && c.EndedTimestamp > 0 && c.EndedTimestamp < c.StartTimestamp {
+			ts.err = invalid("EndedTimestamp", "before StartTimestamp")
+		}
+	case KindRecord:
+		r := new(Recording)
+		w := recordingWire{Recording: r}
+		if err := decode(raw, &w, "Recording."); err != nil {
+			return nil, err
+		}
+		w.apply()
+		p.Recording, p.SdkAppID, p.SessionID = r, r.SdkAppId, r.SessionId
+		if err := checkID("RecordId", r.RecordId); err != nil {
+			return nil, err
+		}
+		ts.check("Timestamp", r.Timestamp)
+	case KindVoicemail:
+		v := new(Voicemail)
+		w := voicemailWire{Voicemail: v}
+		if err := decode(raw, &w, "Voicemail."); err != nil {
+			return nil, err
+		}
+		w.apply()
+		p.Voicemail, p.SdkAppID, p.SessionID = v, v.SdkAppId, v.SessionId
+		ts.check("Timestamp", v.Timestamp)
+	}
+	if err := checkIdentity(p.SdkAppID, p.SessionID); err != nil {
+		return nil, err
+	}
+	if ts.err != nil {
+		return nil, ts.err
+	}
+	return p, nil
+}
+
+// ForSession returns a push standing for a call that CCC did not push,
+// for on-demand enrichment and reconciliation: kind cdr, with only the
+// call's identity set and no Raw body. It validates the identity as Parse
+// does. now is when the caller asked; no field depends on it yet.
+func ForSession(sessionID string, sdkAppID int64, now time.Time) (*Push, error) {
+	if err := checkIdentity(sdkAppID, sessionID); err != nil {
+		return nil, err
+	}
+	return &Push{
+		Kind:      KindCDR,
+		SdkAppID:  sdkAppID,
+		SessionID: sessionID,
+		CDR:       &CDR{SdkAppId: sdkAppID, SessionId: sessionID},
+	}, nil
+}
+
+// compact checks that body is one JSON object within the limits and
+// returns it compacted, in a new slice.
+func compact(body []byte) (json.RawMessage, error) {
+	if len(body) > MaxBodyBytes {
+		return nil, invalid("body", "larger than "+strconv.Itoa(MaxBodyBytes)+" bytes")
+	}
+	// CCC sends UTF-8; bytes that are not would pass into Raw unchanged
+	// and break consumers downstream.
+	if !utf8.Valid(body) {
+		return nil, invalid("body", "not valid UTF-8")
+	}
+	if err := prescan(body); err != nil {
+		return nil, err
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, len(body)))
+	if err := json.Compact(buf, body); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, invalid("body", "not valid JSON at offset "+strconv.FormatInt(se.Offset, 10))
+		}
+		return nil, invalid("body", "not valid JSON")
+	}
+	return buf.Bytes(), nil
+}
+
+// decode decodes an already compacted, valid object into v, a wire type,
+// turning type mismatches into validation errors that name the field.
+// embedded is the wire type's embedded struct, which encoding/json puts in
+// front of the paths of its fields.
+func decode(raw []byte, v any, embedded string) error {
+	err := json.Unmarshal(raw, v)
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return invalid(strings.TrimPrefix(te.Field, embedded), "wrong JSON type: want "+jsonType(te.Type))
+	}
+	return invalid("body", "cannot decode")
+}
+
+// jsonType names the JSON type a Go type decodes from.
+func jsonType(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map, reflect.Pointer:
+		return "an object"
+	}
+	return "another type"
+}
+
+// checkIdentity checks what names the call: the record id, the detail
+// query and the sink's keys are made of it.
+func checkIdentity(sdkAppID int64, sessionID string) error {
+	if sdkAppID <= 0 {
+		return invalid("SdkAppId", "missing or not a positive integer")
+	}
+	return checkID("SessionId", sessionID)
+}
+
+// checkID requires a non-empty id of at most MaxIDLength visible ASCII
+// characters. CCC's ids are UUIDs; anything else would end up in keys and
+// log lines.
+func checkID(field, id string) error {
+	if id == "" {
+		return invalid(field, "missing")
+	}
+	if len(id) > MaxIDLength {
+		return invalid(field, "longer than "+strconv.Itoa(MaxIDLength)+" characters")
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c > '~' {
+			return invalid(field, "contains a space, control or non-ASCII character")
+		}
+	}
+	return nil
+}
+
+// timestampChecker keeps the first timestamp that is out of bounds. Zero
+// means unset (an unanswered call has no AcceptTimestamp).
+type timestampChecker struct {
+	max int64
+	err error
+}
+
+func (c *timestampChecker) check(field string, t int64) {
+	switch {
+	case c.err != nil || t == 0:
+	case t < 0:
+		c.err = invalid(field, "negative")
+	case t < minTimestamp:
+		c.err = invalid(field, "before 2015")
+	case t > c.max:
+		c.err = invalid(field, fmt.Sprintf("more than %s in the future (want Unix seconds)", maxClockSkew))
+	}
+}

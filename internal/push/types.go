@@ -1,0 +1,211 @@
+package push
+
+import (
+	"bytes"
+	"encoding/json"
+	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"reflect"
+	"strconv"
+)
+
+// CDR is the body of an action=cdr push: one record of a whole call
+// session, sent when it ended.
+// https://www.tencentcloud.com/document/product/1229/59641
+type CDR struct {
+	SdkAppId  int64
+	SessionId string
+	Caller    string
+	Callee    string
+	// Direction is 0 for inbound, 1 for outbound.
+	Direction int64
+	// CallType is 1 outbound, 2 inbound, 3 audio inbound, 5 predictive
+	// outbound, 6 internal.
+	CallType int64
+	// Duration is EndedTimestamp − AcceptTimestamp, in seconds.
+	Duration int64
+	// SeatUser is the agent; the last one after transfers.
+	SeatUser       *ccc.SeatUserInfo
+	CallerLocation string
+	// IVRDuration is QueuedTimestamp − StartTimestamp, in seconds.
+	IVRDuration int64
+	// The timestamps are Unix seconds; zero when the call never got there.
+	RingTimestamp     int64
+	AcceptTimestamp   int64
+	EndedTimestamp    int64
+	StartTimestamp    int64
+	IVRKeyPressed     []string
+	IVRKeyPressedEx   []ccc.IVRKeyPressedElement
+	HungUpSide        string
+	ServeParticipants []ccc.ServeParticipant
+	// EndStatus is a code of CCC's EndStatus table; EndStatusString its name.
+	EndStatus       int64
+	EndStatusString string
+	QueuedTimestamp int64
+	// PostIVRKeyPressed are the keys pressed after the call, such as a
+	// satisfaction survey.
+	PostIVRKeyPressed    []ccc.IVRKeyPressedElement
+	QueuedSkillGroupName string
+	QueuedSkillGroupId   int64
+	// RecordId is the customer side's recording.
+	RecordId   string
+	UserRemark string
+	// Uui is the user-to-user data carried with the call.
+	Uui string
+}
+
+// Recording is the body of an action=record push: one participant side's
+// recording of a call, sides told apart by EndpointUser.
+// https://www.tencentcloud.com/document/product/1229/59642
+type Recording struct {
+	SdkAppId  int64
+	RecordId  string
+	SessionId string
+	// Timestamp is when the recording was made, Unix seconds.
+	Timestamp int64
+	// EndpointUser is the customer's phone number or the agent's mail.
+	EndpointUser string
+	RecordURL    string
+	// CustomRecordURL is set when recordings are copied to the customer's
+	// own COS bucket.
+	CustomRecordURL string
+}
+
+// Voicemail is the body of an action=voicemail push: a caller's message
+// left in an IVR voicemail node.
+// https://www.tencentcloud.com/document/product/1229/59643
+type Voicemail struct {
+	SdkAppId  int64
+	SessionId string
+	// Timestamp is when the recording was made, Unix seconds.
+	Timestamp int64
+	RecordURL string
+	// EndpointUser is the caller's phone number.
+	EndpointUser string
+}
+
+// The wire types decode a body leniently where CCC is loose about JSON
+// types, and strictly elsewhere. CCC documents EndpointUser as a string but
+// its own voicemail sample sends a number, so the fields that identify the
+// call or bound the detail query (SdkAppId and the call's timestamps), and
+// the phone-number strings, accept both a JSON number and a string: a
+// quoting slip there must not cost a call record. Every other field must
+// have its documented type; the whole body is in Raw either way.
+//
+// Each outer field shadows the embedded struct's field of the same JSON
+// name, and apply copies it back.
+
+type cdrWire struct {
+	*CDR
+	SdkAppId        flexInt
+	Caller          flexString
+	Callee          flexString
+	RingTimestamp   flexInt
+	AcceptTimestamp flexInt
+	EndedTimestamp  flexInt
+	StartTimestamp  flexInt
+	QueuedTimestamp flexInt
+}
+
+func (w *cdrWire) apply() {
+	c := w.CDR
+	c.SdkAppId = int64(w.SdkAppId)
+	c.Caller, c.Callee = string(w.Caller), string(w.Callee)
+	c.RingTimestamp, c.AcceptTimestamp = int64(w.RingTimestamp), int64(w.AcceptTimestamp)
+	c.EndedTimestamp, c.StartTimestamp = int64(w.EndedTimestamp), int64(w.StartTimestamp)
+	c.QueuedTimestamp = int64(w.QueuedTimestamp)
+}
+
+type recordingWire struct {
+	*Recording
+	SdkAppId     flexInt
+	Timestamp    flexInt
+	EndpointUser flexString
+}
+
+func (w *recordingWire) apply() {
+	r := w.Recording
+	r.SdkAppId, r.Timestamp, r.EndpointUser = int64(w.SdkAppId), int64(w.Timestamp), string(w.EndpointUser)
+}
+
+type voicemailWire struct {
+	*Voicemail
+	SdkAppId     flexInt
+	Timestamp    flexInt
+	EndpointUser flexString
+}
+
+func (w *voicemailWire) apply() {
+	v := w.Voicemail
+	v.SdkAppId, v.Timestamp, v.EndpointUser = int64(w.SdkAppId), int64(w.Timestamp), string(w.EndpointUser)
+}
+
+// flexInt decodes an integer sent as a JSON number or as a string of
+// decimal digits. Fractions and exponents are refused: no CCC integer has
+// them, and rounding an id would name another call.
+type flexInt int64
+
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		s, ok := plainString(b)
+		if !ok {
+			return typeError("string", reflect.TypeFor[int64]())
+		}
+		if len(s) == 0 {
+			*n = 0
+			return nil
+		}
+		b = s
+	}
+	v, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return typeError("number", reflect.TypeFor[int64]())
+	}
+	*n = flexInt(v)
+	return nil
+}
+
+// flexString decodes a string sent as a JSON string or as a number, whose
+// literal it keeps (13123456789 becomes "13123456789").
+type flexString string
+
+func (s *flexString) UnmarshalJSON(b []byte) error {
+	switch {
+	case string(b) == "null":
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		if plain, ok := plainString(b); ok {
+			*s = flexString(plain)
+			return nil
+		}
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = flexString(v)
+	case len(b) > 0 && (b[0] == '-' || '0' <= b[0] && b[0] <= '9'):
+		*s = flexString(b)
+	default:
+		return typeError("value", reflect.TypeFor[string]())
+	}
+	return nil
+}
+
+// plainString returns the inside of a JSON string literal that has no
+// escapes, which is the common case: digits, phone numbers and mails need
+// none.
+func plainString(b []byte) ([]byte, bool) {
+	if len(b) < 2 || b[len(b)-1] != '"' {
+		return nil, false
+	}
+	s := b[1 : len(b)-1]
+	return s, bytes.IndexByte(s, '\\') < 0
+}
+
+// typeError is what encoding/json returns for a mismatched type; it adds
+// the field's path to it.
+func typeError(value string, t reflect.Type) error {
+	return &json.UnmarshalTypeError{Value: value, Type: t}
+}

@@ -1,0 +1,178 @@
+// Package record defines the enriched call record: what ccc-enricher
+// delivers for every CCC push, on-demand enrichment and reconciled call.
+//
+// A record carries the push's own fields as CCC sent them, every field of
+// DescribeSessionDetail, and metrics derived from both. Its id is
+// deterministic, so a CCC redelivery, an in-process retry and a later
+// reconciliation of the same call all carry the same id and consumers can
+// deduplicate on it. The shape is versioned by SchemaVersion and described
+// by the JSON Schema in schema.json.
+package record
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/push"
+)
+
+// SchemaVersion is the version of the record's shape. It changes in its
+// major part only when a field is removed or changes meaning.
+const SchemaVersion = "1.0"
+
+// Producer names this program in every record.
+const Producer = "ccc-enricher"
+
+// Sources of a record, the values of Record.Source.
+const (
+	SourcePush      = "push"      // a CCC data push
+	SourceEnrich    = "enrich"    // on-demand enrichment through the API
+	SourceReconcile = "reconcile" // the scheduled reconciliation job
+	SourceBackfill  = "backfill"  // the backfill command
+)
+
+// Completeness of a record, the values of Record.Completeness.
+const (
+	// Full records carry the session detail.
+	Full = "full"
+	// Partial records carry the push data only: the detail could not be
+	// fetched in time and ON_DETAIL_FAILURE=forward-partial.
+	Partial = "partial"
+	// CDROnly records carry CDR-list data only (RECONCILE_MODE=cdr-only).
+	CDROnly = "cdr-only"
+)
+
+// RecordingLinkLifetime is how long the signed recording and transcript
+// links returned by DescribeSessionDetail stay valid.
+const RecordingLinkLifetime = 24 * time.Hour
+
+// Record is one enriched call record.
+type Record struct {
+	SchemaVersion string    `json:"schemaVersion"`
+	ID            string    `json:"id"`
+	Kind          push.Kind `json:"kind"`
+	Source        string    `json:"source"`
+	Completeness  string    `json:"completeness"`
+	SdkAppID      int64     `json:"sdkAppId"`
+	SessionID     string    `json:"sessionId"`
+	// RecordID is the recording's id, for Kind record.
+	RecordID string `json:"recordId,omitempty"`
+	// Push is the push body as CCC sent it, unknown fields included.
+	Push json.RawMessage `json:"push,omitempty"`
+	// Detail is the DescribeSessionDetail response, every field.
+	Detail *ccc.SessionDetail `json:"detail,omitempty"`
+	// DetailError says why Detail is missing from a partial record.
+	DetailError string   `json:"detailError,omitempty"`
+	Metrics     *Metrics `json:"metrics,omitempty"`
+	Meta        Meta     `json:"meta"`
+}
+
+// Meta is what ccc-enricher knows about how the record came to be.
+type Meta struct {
+	Producer string `json:"producer"`
+	// PushUUID is CCC's X-TCCC-PUSH-UUID: the same for CCC's redeliveries
+	// of one push.
+	PushUUID   string    `json:"pushUuid,omitempty"`
+	ReceivedAt time.Time `json:"receivedAt"`
+	// DetailFetchedAt is when DescribeSessionDetail answered.
+	DetailFetchedAt *time.Time `json:"detailFetchedAt,omitempty"`
+	// DetailRequestID is the CCC API's RequestId, for support tickets.
+	DetailRequestID string `json:"detailRequestId,omitempty"`
+	// RecordingLinksExpireAt is when the signed RecordURL/AsrURL links in
+	// Detail stop working; fetch the session again for fresh ones.
+	RecordingLinksExpireAt *time.Time `json:"recordingLinksExpireAt,omitempty"`
+	// PhonesMasked is true when phone numbers were masked
+	// (MASK_PHONE_NUMBERS=true).
+	PhonesMasked bool `json:"phonesMasked,omitempty"`
+}
+
+// ID returns the record id for one push kind of one call. part tells apart
+// several pushes of one kind for a session (the RecordId of a recording
+// push, one per participant side); it is empty for cdr pushes.
+//
+// The id is a hash rather than the joined fields so it has a fixed length
+// and alphabet that every sink accepts as an idempotency key (SQS FIFO
+// deduplication ids, for one, are limited to 128 characters).
+func ID(sdkAppID int64, sessionID string, kind push.Kind, part string) string {
+	h := sha256.New()
+	h.Write([]byte(strconv.FormatInt(sdkAppID, 10)))
+	for _, s := range []string{sessionID, string(kind), part} {
+		h.Write([]byte{0})
+		h.Write([]byte(s))
+	}
+	return "cer_" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Input is what a record is built from.
+type Input struct {
+	Push   *push.Push
+	Source string
+	// PushUUID is the X-TCCC-PUSH-UUID header, if any.
+	PushUUID   string
+	ReceivedAt time.Time
+	// Detail is the session detail, or nil with DetailError set.
+	Detail          *ccc.SessionDetail
+	DetailRequestID string
+	DetailFetchedAt time.Time
+	DetailError     string
+	// CDROnly marks a record built on purpose without the detail call.
+	CDROnly bool
+	// MaskPhones masks phone numbers in Push and Detail.
+	MaskPhones bool
+}
+
+// Build assembles the record. It does not change in.Push or in.Detail.
+func Build(in Input) *Record {
+	p := in.Push
+	r := &Record{
+		SchemaVersion: SchemaVersion,
+		ID:            ID(p.SdkAppID, p.SessionID, p.Kind, part(p)),
+		Kind:          p.Kind,
+		Source:        in.Source,
+		Completeness:  Full,
+		SdkAppID:      p.SdkAppID,
+		SessionID:     p.SessionID,
+		Push:          p.Raw,
+		Detail:        in.Detail,
+		DetailError:   in.DetailError,
+		Meta: Meta{
+			Producer:   Producer,
+			PushUUID:   in.PushUUID,
+			ReceivedAt: in.ReceivedAt.UTC(),
+		},
+	}
+	if p.Recording != nil {
+		r.RecordID = p.Recording.RecordId
+	}
+	switch {
+	case in.Detail == nil && in.CDROnly:
+		r.Completeness = CDROnly
+	case in.Detail == nil:
+		r.Completeness = Partial
+	default:
+		fetched := in.DetailFetchedAt.UTC()
+		r.Meta.DetailFetchedAt = &fetched
+		r.Meta.DetailRequestID = in.DetailRequestID
+		if hasSignedLinks(in.Detail) {
+			expires := fetched.Add(RecordingLinkLifetime)
+			r.Meta.RecordingLinksExpireAt = &expires
+		}
+	}
+	r.Metrics = metricsOf(callOf(p, in.Detail))
+	if in.MaskPhones {
+		mask(r)
+	}
+	return r
+}
+
+// part returns what tells apart several pushes of one kind for a session.
+func part(p *push.Push) string {
+	if p.Recording != nil {
+		return p.Recording.RecordId
+	}
+	return ""
+}

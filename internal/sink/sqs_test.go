@@ -1,0 +1,342 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+)
+
+// startMoto runs moto_server on a free loopback port for the test and
+// returns its endpoint. Without moto_server the test is skipped, unless
+// CCC_ENRICHER_REQUIRE_MOTO=1 (as in CI) makes that a failure.
+func startMoto(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		if os.Getenv("CCC_ENRICHER_REQUIRE_MOTO") == "1" {
+			t.Fatal("moto_server not found on PATH and CCC_ENRICHER_REQUIRE_MOTO=1")
+		}
+		t.Skip("moto_server not found on PATH: SQS tests skipped (set CCC_ENRICHER_REQUIRE_MOTO=1 to fail instead)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+
+	var logs bytes.Buffer
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start moto_server: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+
+	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
+	ready := time.NewTicker(50 * time.Millisecond)
+	defer ready.Stop()
+	giveUp := time.After(30 * time.Second)
+	for {
+		select {
+		case <-exited:
+			t.Fatalf("moto_server exited:\n%s", logs.String())
+		case <-giveUp:
+			t.Fatalf("moto_server did not answer on %s:\n%s", endpoint, logs.String())
+		case <-ready.C:
+		}
+		if resp, err := http.Get(endpoint + "/moto-api/"); err == nil {
+			resp.Body.Close()
+			return endpoint
+		}
+	}
+}
+
+// countingTransport counts the HTTP requests the SDK makes.
+type countingTransport struct {
+	n atomic.Int32
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func testAWSConfig(endpoint string, rt http.RoundTripper) aws.Config {
+	return aws.Config{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		HTTPClient:   &http.Client{Transport: rt},
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "test-secret"}, nil
+		}),
+	}
+}
+
+func TestSQSMoto(t *testing.T) {
+	endpoint := startMoto(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	awsCfg := testAWSConfig(endpoint, http.DefaultTransport)
+	admin := sqs.NewFromConfig(awsCfg)
+
+	createQueue := func(t *testing.T, name string) string {
+		t.Helper()
+		in := &sqs.CreateQueueInput{QueueName: aws.String(name)}
+		if strings.HasSuffix(name, ".fifo") {
+			in.Attributes = map[string]string{"FifoQueue": "true"}
+		}
+		out, err := admin.CreateQueue(ctx, in)
+		if err != nil {
+			t.Fatalf("create queue %s: %v", name, err)
+		}
+		return *out.QueueUrl
+	}
+	// receiveAll drains a queue, deleting what it reads.
+	receiveAll := func(t *testing.T, url string) []types.Message {
+		t.Helper()
+		var all []types.Message
+		for {
+			out, err := admin.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+				QueueUrl:                    aws.String(url),
+				MaxNumberOfMessages:         10,
+				MessageAttributeNames:       []string{"All"},
+				MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+			})
+			if err != nil {
+				t.Fatalf("receive: %v", err)
+			}
+			if len(out.Messages) == 0 {
+				return all
+			}
+			for _, m := range out.Messages {
+				if _, err := admin.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
+					t.Fatalf("delete: %v", err)
+				}
+			}
+			all = append(all, out.Messages...)
+		}
+	}
+	attr := func(m types.Message, name string) string {
+		if v, ok := m.MessageAttributes[name]; ok && v.StringValue != nil && aws.ToString(v.DataType) == "String" {
+			return *v.StringValue
+		}
+		return ""
+	}
+
+	t.Run("standard queue", func(t *testing.T) {
+		url := createQueue(t, "records")
+		s, err := NewSQS(ctx, SQSConfig{QueueURL: url}, awsCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := testMessage(t)
+		m.Attributes = map[string]string{AttrDeadLetterFrom: "webhook", AttrDeadLetterReason: `webhook example.com: HTTP 410: "gone"`}
+		if err := s.Send(ctx, m); err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+		got := receiveAll(t, url)
+		if len(got) != 1 {
+			t.Fatalf("received %d messages, want 1", len(got))
+		}
+		if aws.ToString(got[0].Body) != string(m.Body) {
+			t.Errorf("body changed:\n%s", aws.ToString(got[0].Body))
+		}
+		for name, want := range map[string]string{
+			AttrRecordID:         m.ID,
+			AttrSchemaVersion:    m.SchemaVersion,
+			AttrDeadLetterFrom:   "webhook",
+			AttrDeadLetterReason: `webhook example.com: HTTP 410: "gone"`,
+		} {
+			if got := attr(got[0], name); got != want {
+				t.Errorf("attribute %s = %q, want %q", name, got, want)
+			}
+		}
+	})
+
+	t.Run("FIFO queue deduplicates by record id", func(t *testing.T) {
+		url := createQueue(t, "records.fifo")
+		s, err := NewSQS(ctx, SQSConfig{QueueURL: url}, awsCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := testMessage(t)
+		second := first
+		second.ID = "cer_ffffffffffffffffffffffffffffffff"
+		for _, m := range []Message{first, first, second, first} {
+			if err := s.Send(ctx, m); err != nil {
+				t.Fatalf("Send %s: %v", m.ID, err)
+			}
+		}
+		got := receiveAll(t, url)
+		var ids []string
+		for _, g := range got {
+			ids = append(ids, attr(g, AttrRecordID))
+			if g := g.Attributes[string(types.MessageSystemAttributeNameMessageGroupId)]; g != first.Group {
+				t.Errorf("MessageGroupId = %q, want %q", g, first.Group)
+			}
+		}
+		if got, want := strings.Join(ids, ","), first.ID+","+second.ID; got != want {
+			t.Errorf("received %s, want %s", got, want)
+		}
+		if len(got) > 0 && got[0].Attributes[string(types.MessageSystemAttributeNameMessageDeduplicationId)] != first.ID {
+			t.Errorf("MessageDeduplicationId = %q", got[0].Attributes[string(types.MessageSystemAttributeNameMessageDeduplicationId)])
+		}
+	})
+
+	t.Run("missing queue is permanent after one request", func(t *testing.T) {
+		ct := &countingTransport{}
+		s, err := NewSQS(ctx, SQSConfig{QueueURL: endpoint + "/123456789012/no-such-queue"}, testAWSConfig(endpoint, ct))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.policy = fastPolicy
+		err = s.Send(ctx, testMessage(t))
+		if !retry.IsPermanent(err) {
+			t.Fatalf("Send = %v, want permanent", err)
+		}
+		if n := ct.n.Load(); n != 1 {
+			t.Errorf("%d requests, want 1", n)
+		}
+		if strings.Contains(err.Error(), "test-secret") {
+			t.Errorf("error %q reveals the secret key", err)
+		}
+	})
+}
+
+// TestSQSRetries runs against a stand-in that answers with SQS's JSON
+// protocol errors, to count attempts: retries happen in Send alone, not
+// also in the SDK.
+func TestSQSRetries(t *testing.T) {
+	tests := []struct {
+		name         string
+		status       int
+		code         string
+		wantAttempts int32
+		permanent    bool
+	}{
+		{"internal error", 500, "InternalError", 5, false},
+		{"unavailable", 503, "ServiceUnavailable", 5, false},
+		{"throttled", 400, "ThrottlingException", 5, false},
+		{"request throttled", 403, "RequestThrottled", 5, false},
+		{"kms throttled", 400, "KmsThrottled", 5, false},
+		{"invalid parameter", 400, "InvalidParameterValue", 1, true},
+		{"access denied", 403, "AccessDenied", 1, true},
+		{"queue does not exist", 400, "AWS.SimpleQueueService.NonExistentQueue", 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var attempts atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				attempts.Add(1)
+				w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+				w.Header().Set("x-amzn-query-error", tt.code+";Sender")
+				w.WriteHeader(tt.status)
+				fmt.Fprintf(w, `{"__type":"com.amazonaws.sqs#%s","message":"stand-in"}`, tt.code)
+			}))
+			defer srv.Close()
+			s, err := NewSQS(context.Background(), SQSConfig{QueueURL: srv.URL + "/123456789012/records"}, testAWSConfig(srv.URL, http.DefaultTransport))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.policy = fastPolicy
+			err = s.Send(context.Background(), testMessage(t))
+			if err == nil || retry.IsPermanent(err) != tt.permanent {
+				t.Fatalf("Send = %v, want permanent=%v", err, tt.permanent)
+			}
+			if n := attempts.Load(); n != tt.wantAttempts {
+				t.Errorf("%d requests, want %d", n, tt.wantAttempts)
+			}
+			if ae, ok := errors.AsType[smithy.APIError](err); !ok || ae.ErrorCode() == "" {
+				t.Errorf("error %v does not carry the API error", err)
+			}
+		})
+	}
+}
+
+func TestSQSRejectsBeforeSending(t *testing.T) {
+	var attempts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		attempts.Add(1)
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	fifo, err := NewSQS(context.Background(), SQSConfig{QueueURL: srv.URL + "/123456789012/records.fifo"}, testAWSConfig(srv.URL, http.DefaultTransport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		edit func(*Message)
+	}{
+		{"FIFO message without group", func(m *Message) { m.Group = "" }},
+		{"FIFO group with space", func(m *Message) { m.Group = "14 00" }},
+		{"record id too long for deduplication", func(m *Message) { m.ID = strings.Repeat("a", 129) }},
+		{"record id with space", func(m *Message) { m.ID = "cer x" }},
+	}
+	for _, tt := range tests {
+		m := testMessage(t)
+		tt.edit(&m)
+		if err := fifo.Send(context.Background(), m); !retry.IsPermanent(err) {
+			t.Errorf("%s: Send = %v, want permanent", tt.name, err)
+		}
+	}
+	if n := attempts.Load(); n != 0 {
+		t.Errorf("%d requests sent for invalid messages", n)
+	}
+}
+
+func TestNewSQSConfig(t *testing.T) {
+	tests := []struct {
+		name, url, region string
+		wantErr           string
+		wantRegion        string
+	}{
+		{"aws url", "https://sqs.eu-west-1.amazonaws.com/123456789012/records", "us-east-1", "", "eu-west-1"},
+		{"china url", "https://sqs.cn-north-1.amazonaws.com.cn/123456789012/records", "", "", "cn-north-1"},
+		{"region from config", "http://127.0.0.1:4566/123456789012/records", "us-east-1", "", "us-east-1"},
+		{"no region", "http://127.0.0.1:4566/123456789012/records", "", "no AWS region", ""},
+		{"missing", "", "us-east-1", "SQS_QUEUE_URL is required", ""},
+		{"queue name only", "records", "us-east-1", "SQS_QUEUE_URL must be a queue URL", ""},
+		{"no path", "https://sqs.us-east-1.amazonaws.com/", "us-east-1", "SQS_QUEUE_URL must be a queue URL", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := NewSQS(context.Background(), SQSConfig{QueueURL: tt.url}, aws.Config{Region: tt.region})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("NewSQS = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.client.Options().Region; got != tt.wantRegion {
+				t.Errorf("region %q, want %q", got, tt.wantRegion)
+			}
+		})
+	}
+}

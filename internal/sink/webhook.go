@@ -1,0 +1,223 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+)
+
+const (
+	// webhookSecretPrefix marks a Standard Webhooks symmetric secret.
+	webhookSecretPrefix = "whsec_"
+	// The Standard Webhooks specification asks for 24 to 64 random bytes.
+	minWebhookKey = 24
+	maxWebhookKey = 64
+
+	// A reply is read only far enough to quote it in an error: a receiver
+	// that streams megabytes back must not hold the invocation.
+	maxReplyRead    = 4 << 10
+	maxReplySnippet = 200
+
+	// headerPrefix prefixes the attributes other than the record id, which
+	// travels as webhook-id.
+	headerPrefix = "ccc-enricher-"
+)
+
+// Webhook POSTs each record as JSON to one URL, signed as the Standard
+// Webhooks specification describes (https://www.standardwebhooks.com/), so
+// that any of its verifier libraries accepts it.
+//
+// It sends webhook-id (the record id, stable across retries so the receiver
+// can deduplicate), webhook-timestamp (renewed on every attempt),
+// webhook-signature, ccc-enricher-schema-version, and one
+// ccc-enricher-<name> header per Message.Attributes entry. Redirects are not
+// followed: a signed record goes only where it was configured to go.
+type Webhook struct {
+	url     string
+	host    string // for errors: the path or query may carry a token
+	signer  *standardwebhooks.Webhook
+	client  *http.Client
+	timeout time.Duration
+	policy  retry.Policy
+	now     func() time.Time
+}
+
+// NewWebhook checks cfg and returns a Webhook that sends with client, or
+// with a client on http.DefaultTransport if client is nil. Its own copy of
+// the client never follows redirects.
+func NewWebhook(cfg WebhookConfig, client *http.Client) (*Webhook, error) {
+	return newWebhook(cfg, client, "")
+}
+
+// newWebhook is NewWebhook with env prefixed to the variable names in its
+// errors.
+func newWebhook(cfg WebhookConfig, client *http.Client, env string) (*Webhook, error) {
+	if cfg.URL == "" {
+		return nil, fmt.Errorf("%sWEBHOOK_URL is required", env)
+	}
+	// The URL is not quoted back: its path or query may hold a token.
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("%sWEBHOOK_URL must be an absolute http or https URL", env)
+	}
+	key, err := webhookKey(cfg.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("%sWEBHOOK_SECRET %w", env, err)
+	}
+	signer, err := standardwebhooks.NewWebhookRaw(key)
+	if err != nil {
+		return nil, fmt.Errorf("%sWEBHOOK_SECRET: %w", env, err)
+	}
+	var c http.Client
+	if client != nil {
+		c = *client
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = attemptTimeout
+	}
+	return &Webhook{
+		url:     cfg.URL,
+		host:    u.Host,
+		signer:  signer,
+		client:  &c,
+		timeout: timeout,
+		policy:  retry.Default,
+		now:     time.Now,
+	}, nil
+}
+
+// webhookKey decodes a "whsec_<base64>" secret. Its errors describe the
+// secret's shape, never its content.
+func webhookKey(secret string) ([]byte, error) {
+	if secret == "" {
+		return nil, errors.New("is required")
+	}
+	enc, ok := strings.CutPrefix(secret, webhookSecretPrefix)
+	if !ok {
+		return nil, fmt.Errorf("must start with %q", webhookSecretPrefix)
+	}
+	key, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		return nil, fmt.Errorf("must be %q followed by standard base64", webhookSecretPrefix)
+	}
+	if len(key) < minWebhookKey || len(key) > maxWebhookKey {
+		return nil, fmt.Errorf("must decode to %d to %d bytes, not %d", minWebhookKey, maxWebhookKey, len(key))
+	}
+	return key, nil
+}
+
+// Name returns "webhook".
+func (w *Webhook) Name() string { return KindWebhook }
+
+// Send POSTs m until the receiver answers 2xx, retrying network errors,
+// timeouts, 408, 429 and 5xx (after Retry-After, if given) within ctx's
+// deadline. Other answers are permanent failures.
+func (w *Webhook) Send(ctx context.Context, m Message) error {
+	if err := m.validate(); err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	return retry.Do(ctx, w.policy, func(ctx context.Context) error {
+		return w.attempt(ctx, m)
+	})
+}
+
+func (w *Webhook) attempt(ctx context.Context, m Message) error {
+	ctx, cancel := context.WithTimeout(ctx, w.timeout)
+	defer cancel()
+
+	// Each attempt is signed anew: receivers reject stale timestamps.
+	ts := w.now()
+	sig, err := w.signer.Sign(m.ID, ts, m.Body)
+	if err != nil {
+		return retry.Permanent(fmt.Errorf("webhook: sign record %s: %w", m.ID, err))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(m.Body))
+	if err != nil {
+		return retry.Permanent(fmt.Errorf("webhook %s: cannot build the request", w.host))
+	}
+	h := req.Header
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", "ccc-enricher/"+version())
+	h.Set(standardwebhooks.HeaderWebhookID, m.ID)
+	h.Set(standardwebhooks.HeaderWebhookTimestamp, strconv.FormatInt(ts.Unix(), 10))
+	h.Set(standardwebhooks.HeaderWebhookSignature, sig)
+	h.Set(headerPrefix+AttrSchemaVersion, m.SchemaVersion)
+	for k, v := range m.Attributes {
+		h.Set(headerPrefix+k, v)
+	}
+
+	resp, err := w.client.Do(req)
+	if err != nil {
+		// A *url.Error quotes the whole URL; keep only its cause.
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
+		return fmt.Errorf("webhook %s: record %s: %w", w.host, m.ID, err)
+	}
+	defer resp.Body.Close()
+	reply, _ := io.ReadAll(io.LimitReader(resp.Body, maxReplyRead))
+
+	code := resp.StatusCode
+	if code >= 200 && code <= 299 {
+		return nil
+	}
+	err = fmt.Errorf("webhook %s: record %s: HTTP %d: %q", w.host, m.ID, code, sanitize(redact(string(reply)), maxReplySnippet))
+	switch {
+	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), w.now()); ok {
+			return retry.After(err, d)
+		}
+		return err
+	case code >= 300:
+		// 3xx included: following a redirect would send the signed record
+		// somewhere the operator did not choose.
+		return retry.Permanent(err)
+	}
+	// An informational status is not an answer; when in doubt, try again.
+	return err
+}
+
+// retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// Links and long digit runs in a receiver's reply: a receiver that echoes
+// the record would put signed recording links and phone numbers in the
+// error, which is logged and becomes the dead-letter reason.
+var (
+	replyLink   = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://\S*`)
+	replyDigits = regexp.MustCompile(`\d{7,}`)
+)
+
+// redact removes links and masks runs of seven or more digits from a
+// receiver's reply before it is quoted.
+func redact(reply string) string {
+	reply = replyLink.ReplaceAllString(reply, "<link>")
+	return replyDigits.ReplaceAllStringFunc(reply, func(d string) string { return strings.Repeat("*", len(d)) })
+}
