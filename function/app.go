@@ -14,11 +14,11 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
+	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/awslambda"
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
-	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/scf"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"

@@ -23,11 +23,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/scf/scftest"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 )
 
 func TestBootstrap(t *testing.T) {

@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
-	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/reconcile"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 )
 
 const testApp = 1400000000

@@ -30,14 +30,14 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
-	"github.com/ccc-enricher/ccc-enricher/handler"
-	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 )
 
 // The secrets of the security tests: each is searched for in the logs.

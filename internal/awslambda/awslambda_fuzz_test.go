@@ -17,10 +17,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/awslambda"
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
-	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )

@@ -15,16 +15,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
-	"github.com/ccc-enricher/ccc-enricher/handler"
-	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/reconcile"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 )
 
 const (

@@ -12,12 +12,12 @@ import (
 
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
-	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/redrive"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 )
 
 // env is the CCC API emulator with its sample sessions behind the real

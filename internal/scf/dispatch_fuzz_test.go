@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
-	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
