@@ -16,7 +16,7 @@ import (
 
 	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/awslambda"
-	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
@@ -41,7 +41,7 @@ type app struct {
 	log      *slog.Logger
 	handler  http.Handler
 	enricher *enrich.Enricher
-	ccc      *ccc.Client
+	ccc      *cccapi.Client
 	// sample is the embedded emulator's sample call, when CCC_ENDPOINT=emulator.
 	sample  *tcemu.Sample
 	closers []func()
@@ -68,7 +68,7 @@ func newApp(ctx context.Context, cfg *config.Config, getenv func(string) string,
 		a.close()
 		return nil, fmt.Errorf("CCC_ENDPOINT: %w", err)
 	}
-	a.ccc = ccc.New(tc, ccc.Options{Rate: cfg.CCC.Rate, SessionGrace: cfg.CCC.SessionGrace})
+	a.ccc = cccapi.New(tc, cccapi.Options{Rate: cfg.CCC.Rate, SessionGrace: cfg.CCC.SessionGrace})
 
 	deps := sink.Deps{
 		HTTPClient: &http.Client{},

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/ccc-enricher/ccc-enricher/handler"
-	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
@@ -193,7 +193,7 @@ func runRow(t *testing.T, r row) {
 		Auth:     push.Basic(basicUser, basicPass),
 		AllowApp: func(id int64) bool { return id == sample.SdkAppID },
 		Enricher: &enrich.Enricher{
-			Detail:         api.Client(t, ccc.Options{Rate: 1000}, apiTimeout),
+			Detail:         api.Client(t, cccapi.Options{Rate: 1000}, apiTimeout),
 			Sink:           out,
 			ForwardPartial: r.partial,
 		},

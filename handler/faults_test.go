@@ -25,7 +25,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ccc-enricher/ccc-enricher/handler"
-	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
@@ -145,7 +145,7 @@ type suite struct {
 	d        *dice
 	emu      *tcemu.Server
 	sample   tcemu.Sample
-	detail   *ccc.Client
+	detail   *cccapi.Client
 	recv     *testenv.Receiver
 	webhook  *sink.Webhook
 	dlq      *sink.Kafka
@@ -172,7 +172,7 @@ func newSuite(t *testing.T, seed uint64) *suite {
 	s.emu, s.sample = api.Emu, api.Sample
 	// A grace period longer than the suite, so that lagging sessions stay
 	// within it however long the run.
-	s.detail = api.Client(t, ccc.Options{Rate: 5000, SessionGrace: 30 * time.Minute}, apiTimeout)
+	s.detail = api.Client(t, cccapi.Options{Rate: 5000, SessionGrace: 30 * time.Minute}, apiTimeout)
 
 	// The webhook and its receiver.
 	s.recv = testenv.NewReceiver(t)

@@ -193,10 +193,7 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 	if !h.allowed(w, info, p) {
 		return
 	}
-	start, end := enrich.Window(p)
-	rec, out, err := h.Enricher.Process(ctx, enrich.Request{
-		Push: p, Source: record.SourcePush, PushUUID: pushUUID, Start: start, End: end,
-	})
+	rec, out, err := h.Enricher.Process(ctx, enrich.Request{Push: p, Source: record.SourcePush, PushUUID: pushUUID})
 	if rec != nil {
 		info.add("record_id", rec.ID, "completeness", rec.Completeness)
 	}
@@ -262,12 +259,12 @@ func (h *handler) enrich(w http.ResponseWriter, r *http.Request) {
 	if !h.allowed(w, info, p) {
 		return
 	}
-	e := *h.Enricher
-	e.ForwardPartial = false // a caller asking for a record wants the detail or an error
-	in := enrich.Request{Push: p, Source: record.SourceEnrich, Start: req.StartTimestamp, End: req.EndTimestamp}
-	rec, err := e.Build(ctx, in)
+	// A caller asking for a record wants the detail or an error.
+	rec, err := h.Enricher.Build(ctx, enrich.Request{
+		Push: p, Source: record.SourceEnrich, Start: req.StartTimestamp, End: req.EndTimestamp, RequireDetail: true,
+	})
 	if err == nil && r.URL.Query().Get("forward") == "true" {
-		_, err = e.Deliver(ctx, rec)
+		_, err = h.Enricher.Deliver(ctx, rec)
 	}
 	if err != nil {
 		h.fail(ctx, w, err)

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/ccc-enricher/ccc-enricher/handler"
-	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
@@ -52,7 +52,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	enr := &enrich.Enricher{
-		Detail: api.Client(t, ccc.Options{SessionGrace: 2 * time.Minute, Retry: retry.Policy{Base: time.Millisecond, Max: 5 * time.Millisecond}}, time.Second),
+		Detail: api.Client(t, cccapi.Options{SessionGrace: 2 * time.Minute, Retry: retry.Policy{Base: time.Millisecond, Max: 5 * time.Millisecond}}, time.Second),
 		Sink:   out,
 	}
 	o := handler.Options{

@@ -32,6 +32,7 @@ import (
 
 	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
@@ -174,7 +175,7 @@ func newSecEnv(t *testing.T, c secConfig) *secEnv {
 	o := handler.Options{
 		AllowApp: func(id int64) bool { return id == sample.SdkAppID },
 		Enricher: &enrich.Enricher{
-			Detail: api.Client(t, ccc.Options{Retry: retry.Policy{Base: time.Millisecond, Max: 5 * time.Millisecond}}, time.Second),
+			Detail: api.Client(t, cccapi.Options{Retry: retry.Policy{Base: time.Millisecond, Max: 5 * time.Millisecond}}, time.Second),
 			Sink:   out, MaskPhones: c.mask,
 		},
 		APIToken: secAPIToken,

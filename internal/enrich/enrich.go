@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
@@ -19,7 +20,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
 
-// DetailSource fetches one call's session detail: *ccc.Client in
+// DetailSource fetches one call's session detail: *cccapi.Client in
 // production.
 type DetailSource interface {
 	DescribeSessionDetail(ctx context.Context, q ccc.SessionQuery) (*ccc.SessionDetail, error)
@@ -47,8 +48,13 @@ type Request struct {
 	Source   string
 	PushUUID string
 	// Start and End bound the call's time (Unix seconds) for the detail
-	// query; see Window.
+	// query. Both zero means the span the push tells of: a CDR's own start
+	// and end, or the hours before a recording or voicemail was ready.
 	Start, End int64
+	// RequireDetail returns a detail failure as an error even when the
+	// Enricher forwards partial records: for a caller who asked for this
+	// record (on-demand enrichment) or is completing a partial one (redrive).
+	RequireDetail bool
 	// CDROnly skips the detail call: the record carries the push (or CDR
 	// list) data alone, flagged cdr-only (RECONCILE_MODE=cdr-only).
 	CDROnly bool
@@ -63,7 +69,8 @@ var ErrDetail = errors.New("session detail unavailable")
 
 // Build fetches the detail and builds the record, without delivering it.
 // A detail failure is returned (wrapping ErrDetail) unless ForwardPartial
-// is set, in which case the record is partial and the error nil.
+// is set and the request does not RequireDetail, in which case the record
+// is partial and the error nil.
 func (e *Enricher) Build(ctx context.Context, req Request) (*record.Record, error) {
 	now := e.now()
 	p := req.Push
@@ -80,7 +87,7 @@ func (e *Enricher) Build(ctx context.Context, req Request) (*record.Record, erro
 	}
 	detail, err := e.fetch(ctx, req)
 	if err != nil {
-		if !e.ForwardPartial {
+		if !e.ForwardPartial || req.RequireDetail {
 			return nil, err
 		}
 		in.DetailError = errors.Unwrap(err).Error()
@@ -104,8 +111,12 @@ func (e *Enricher) fetch(ctx context.Context, req Request) (*ccc.SessionDetail, 
 		defer cancel()
 	}
 	p := req.Push
+	start, end := req.Start, req.End
+	if start == 0 && end == 0 {
+		start, end = window(p)
+	}
 	d, err := e.Detail.DescribeSessionDetail(ctx, ccc.SessionQuery{
-		SdkAppID: p.SdkAppID, SessionID: p.SessionID, Start: req.Start, End: req.End,
+		SdkAppID: p.SdkAppID, SessionID: p.SessionID, Start: start, End: end,
 	})
 	if err != nil {
 		return nil, &detailError{err: err}
@@ -143,10 +154,10 @@ func (e *Enricher) Process(ctx context.Context, req Request) (*record.Record, si
 // ready.
 const recordingLag = 12 * time.Hour
 
-// Window returns the span of call time a push tells of, for the detail
+// window returns the span of call time a push tells of, for the detail
 // query: the CDR's own start and end, or the hours before a recording or
 // voicemail was ready.
-func Window(p *push.Push) (start, end int64) {
+func window(p *push.Push) (start, end int64) {
 	switch {
 	case p.CDR != nil:
 		return p.CDR.StartTimestamp, p.CDR.EndedTimestamp
@@ -164,13 +175,20 @@ func Message(r *record.Record) (sink.Message, error) {
 	if err != nil {
 		return sink.Message{}, retry.Permanent(fmt.Errorf("encode record %s: %w", r.ID, err))
 	}
+	return Encoded(r, body), nil
+}
+
+// Encoded is the sink message of a record already encoded as body, such as
+// a dead-lettered one sent again as it was written: the id, schema version,
+// ordering key (the SessionId) and FIFO group (the SdkAppId) come from r.
+func Encoded(r *record.Record, body []byte) sink.Message {
 	return sink.Message{
 		ID:            r.ID,
 		SchemaVersion: r.SchemaVersion,
 		Key:           r.SessionID,
-		Group:         fmt.Sprint(r.SdkAppID),
+		Group:         strconv.FormatInt(r.SdkAppID, 10),
 		Body:          body,
-	}, nil
+	}
 }
 
 func (e *Enricher) now() time.Time {

@@ -73,7 +73,7 @@ func Oldest(now time.Time) time.Time {
 	return now.Add(-maxAge + ageMargin)
 }
 
-// CDRLister lists call records: *ccc.Client, whose limiter and retries
+// CDRLister lists call records: *cccapi.Client, whose limiter and retries
 // DescribeTelCdr shares with DescribeSessionDetail.
 type CDRLister interface {
 	ListTelCdr(ctx context.Context, q ccc.TelCdrQuery, fn func(ccc.TelCdrInfo) error) error
@@ -455,7 +455,6 @@ func (ru *run) deliver(ctx context.Context, app int64, c ccc.TelCdrInfo) bool {
 		ru.fail(ctx, app, c.SessionId, err)
 		return false
 	}
-	start, end := enrich.Window(p)
 	if ru.rg != nil && ru.rg.DryRun {
 		ru.mu.Lock()
 		ru.sum.Listed++
@@ -464,14 +463,14 @@ func (ru *run) deliver(ctx context.Context, app int64, c ccc.TelCdrInfo) bool {
 			ru.report.Lock()
 			ru.rg.List(Call{
 				SdkAppID: app, SessionID: p.SessionID, RecordID: record.ID(app, p.SessionID, push.KindCDR, ""),
-				Start: time.Unix(start, 0).UTC(), End: time.Unix(endOf(c), 0).UTC(),
+				Start: time.Unix(p.CDR.StartTimestamp, 0).UTC(), End: time.Unix(endOf(c), 0).UTC(),
 			})
 			ru.report.Unlock()
 		}
 		return true
 	}
 	rec, out, err := r.Enricher.Process(ctx, enrich.Request{
-		Push: p, Source: ru.sum.Source, Start: start, End: end, CDROnly: r.CDROnly,
+		Push: p, Source: ru.sum.Source, CDROnly: r.CDROnly,
 	})
 	if err != nil {
 		ru.fail(ctx, app, p.SessionID, err)

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/ccc-enricher/ccc-enricher/handler"
-	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/reconcile"
@@ -109,7 +109,7 @@ func (s *memSink) bodies(id string) [][]byte {
 type env struct {
 	t    *testing.T
 	emu  *tcemu.Server
-	ccc  *ccc.Client
+	ccc  *cccapi.Client
 	out  *memSink
 	enr  *enrich.Enricher
 	r    *reconcile.Reconciler
@@ -131,7 +131,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	api := testenv.NewCCC(t, time.Time{}, tcemu.Options{RateLimit: o.emuRate})
 	e := &env{t: t, emu: api.Emu, logs: &testenv.Buffer{}}
-	e.ccc = api.Client(t, ccc.Options{Rate: o.rate, Retry: retry.Policy{Attempts: 5, Base: time.Millisecond, Max: 5 * time.Millisecond}}, 2*time.Second)
+	e.ccc = api.Client(t, cccapi.Options{Rate: o.rate, Retry: retry.Policy{Attempts: 5, Base: time.Millisecond, Max: 5 * time.Millisecond}}, 2*time.Second)
 	e.out = &memSink{name: "mem"}
 	e.enr = &enrich.Enricher{Detail: e.ccc, Sink: e.out}
 	e.r = &reconcile.Reconciler{
@@ -389,7 +389,7 @@ func TestPagination(t *testing.T) {
 // At the real rate limit, the client's limiter keeps both actions within
 // the API's 20 requests per second.
 func TestRealRate(t *testing.T) {
-	e := newEnv(t, envOpts{rate: ccc.DefaultRate, emuRate: 20})
+	e := newEnv(t, envOpts{rate: cccapi.DefaultRate, emuRate: 20})
 	slot, scheduled := past()
 	ids := e.addCalls("paced", 30, slot)
 	sum, err := e.r.Reconcile(context.Background(), scheduled)
@@ -489,7 +489,7 @@ func TestDetailFailure(t *testing.T) {
 				e.checkDelivered(append(ids, "listed-only"))
 				return
 			}
-			if err == nil || !errors.Is(err, ccc.ErrSessionNotFound) || sum.Failed != 1 || sum.Forwarded != 4 {
+			if err == nil || !errors.Is(err, cccapi.ErrSessionNotFound) || sum.Failed != 1 || sum.Forwarded != 4 {
 				t.Fatalf("%+v, %v", sum, err)
 			}
 			e.checkDelivered(ids)

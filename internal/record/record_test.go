@@ -52,7 +52,7 @@ func loadDetail(t testing.TB) (*ccc.SessionDetail, json.RawMessage) {
 	}
 	var id struct{ RequestId string }
 	json.Unmarshal(env.Response, &id)
-	d.RequestID = id.RequestId // as ccc.Client sets it from the reply
+	d.RequestID = id.RequestId // as cccapi.Client sets it from the reply
 	return &d, env.Response
 }
 

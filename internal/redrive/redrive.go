@@ -31,7 +31,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -77,13 +76,7 @@ func (r *Redriver) Redrive(ctx context.Context, body []byte) error {
 	if err != nil {
 		return err
 	}
-	m := sink.Message{
-		ID:            rec.ID,
-		SchemaVersion: rec.SchemaVersion,
-		Key:           rec.SessionID,
-		Group:         strconv.FormatInt(rec.SdkAppID, 10),
-		Body:          body,
-	}
+	m := enrich.Encoded(rec, body)
 	completeness, detailErr := rec.Completeness, ""
 	if rec.Completeness == record.Partial {
 		var full *record.Record
@@ -125,22 +118,20 @@ func (r *Redriver) enrich(ctx context.Context, rec *record.Record) (*record.Reco
 	case len(rec.Push) == 0 || string(rec.Push) == "null":
 		return nil, "the record carries no push to enrich"
 	}
-	e := *r.Enricher
-	e.ForwardPartial = false // a detail failure must come back as an error
 	now := time.Now
-	if e.Now != nil {
-		now = e.Now
+	if r.Enricher.Now != nil {
+		now = r.Enricher.Now
 	}
 	p, err := push.Parse(rec.Kind, rec.Push, now())
 	if err != nil {
 		return nil, err.Error()
 	}
-	start, end := enrich.Window(p)
 	source := rec.Source
 	if source == "" {
 		source = record.SourcePush
 	}
-	full, err := e.Build(ctx, enrich.Request{Push: p, Source: source, PushUUID: rec.Meta.PushUUID, Start: start, End: end})
+	// A detail failure must come back as an error, not as another partial.
+	full, err := r.Enricher.Build(ctx, enrich.Request{Push: p, Source: source, PushUUID: rec.Meta.PushUUID, RequireDetail: true})
 	if err != nil {
 		return nil, err.Error()
 	}

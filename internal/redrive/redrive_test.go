@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
@@ -37,7 +38,7 @@ func newEnv(t *testing.T, mask bool) *env {
 	e.r = &redrive.Redriver{
 		Sink: e.out,
 		Enricher: &enrich.Enricher{
-			Detail:     api.Client(t, ccc.Options{Retry: retry.Policy{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond}}, time.Second),
+			Detail:     api.Client(t, cccapi.Options{Retry: retry.Policy{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond}}, time.Second),
 			MaskPhones: mask,
 		},
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -18,7 +18,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
@@ -70,14 +70,14 @@ func NewCCC(t testing.TB, samplesAt time.Time, o tcemu.Options) *CCC {
 // Client returns a CCC client for the emulator. Its requests are signed
 // by the SDK, so the emulator's check of each is a check of the client;
 // timeout bounds one attempt.
-func (c *CCC) Client(t testing.TB, o ccc.Options, timeout time.Duration) *ccc.Client {
+func (c *CCC) Client(t testing.TB, o cccapi.Options, timeout time.Duration) *cccapi.Client {
 	t.Helper()
-	tc, err := tcloud.NewClient(ccc.Service, ccc.Version, tcloud.Config{Endpoint: c.URL, Timeout: timeout},
+	tc, err := tcloud.NewClient(cccapi.Service, cccapi.Version, tcloud.Config{Endpoint: c.URL, Timeout: timeout},
 		tcloud.StaticCredential(c.id, c.key, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ccc.New(tc, o)
+	return cccapi.New(tc, o)
 }
 
 // Receiver is a webhook destination on URL. A delivery whose signature

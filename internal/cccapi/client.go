@@ -1,10 +1,10 @@
-// Package ccc calls Tencent Cloud Contact Center (CCC, API 3.0, version
+// Package cccapi calls Tencent Cloud Contact Center (CCC, API 3.0, version
 // 2020-02-10) for what ccc-enricher needs: DescribeSessionDetail for the
 // details of one finished call, and DescribeTelCdr for reconciliation and
-// backfill. It holds the typed models of both, derives the query windows
-// the API accepts, keeps to the API's rate limit and retries what can be
-// retried within the caller's deadline.
-package ccc
+// backfill. It signs with tencentcloud-sdk-go (through package tcloud),
+// keeps to the API's rate limit and retries what can be retried within the
+// caller's deadline. The models and query windows are package ccc's.
+package cccapi
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcloud"
 )
@@ -105,16 +106,6 @@ func New(tc *tcloud.Client, o Options) *Client {
 	}
 }
 
-// SessionQuery names one call for DescribeSessionDetail.
-type SessionQuery struct {
-	SdkAppID  int64
-	SessionID string
-	// Start and End are the call's own times (Unix seconds) as its push
-	// tells them; the query window is derived with QueryWindow. Either may
-	// be zero when unknown.
-	Start, End int64
-}
-
 // sessionWait is the least wait after SessionNotExists: the detail lags the
 // call-end push by seconds, so quicker retries only spend attempts.
 const sessionWait = 500 * time.Millisecond
@@ -127,7 +118,7 @@ const sessionWait = 500 * time.Millisecond
 // SessionGrace ago, after which the error wraps ErrSessionNotFound and is
 // permanent. Retries end with the Retry policy or ctx's deadline,
 // whichever comes first; the error then is the last attempt's, transient.
-func (c *Client) DescribeSessionDetail(ctx context.Context, q SessionQuery) (*SessionDetail, error) {
+func (c *Client) DescribeSessionDetail(ctx context.Context, q ccc.SessionQuery) (*ccc.SessionDetail, error) {
 	d, err := c.describeSessionDetail(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("describe session %s: %w", q.SessionID, err)
@@ -135,17 +126,17 @@ func (c *Client) DescribeSessionDetail(ctx context.Context, q SessionQuery) (*Se
 	return d, nil
 }
 
-func (c *Client) describeSessionDetail(ctx context.Context, q SessionQuery) (*SessionDetail, error) {
+func (c *Client) describeSessionDetail(ctx context.Context, q ccc.SessionQuery) (*ccc.SessionDetail, error) {
 	if q.SdkAppID <= 0 || q.SessionID == "" {
 		return nil, retry.Permanent(errors.New("SdkAppId and SessionId are required"))
 	}
-	from, to, err := QueryWindow(q.Start, q.End, c.now())
+	from, to, err := ccc.QueryWindow(q.Start, q.End, c.now())
 	if err != nil {
 		return nil, err
 	}
-	req := DescribeSessionDetailRequest{SdkAppId: q.SdkAppID, SessionId: q.SessionID, StartTimestamp: from, EndTimestamp: to}
+	req := ccc.DescribeSessionDetailRequest{SdkAppId: q.SdkAppID, SessionId: q.SessionID, StartTimestamp: from, EndTimestamp: to}
 	graceEnd := time.Unix(max(q.Start, q.End), 0).Add(c.grace)
-	var resp DescribeSessionDetailResponse
+	var resp ccc.DescribeSessionDetailResponse
 	err = c.call(ctx, "DescribeSessionDetail", req, &resp, func(err error) error {
 		if !tcloud.IsCode(err, "FailedOperation.SessionNotExists") {
 			return err
@@ -163,58 +154,14 @@ func (c *Client) describeSessionDetail(ctx context.Context, q SessionQuery) (*Se
 	return &d, nil
 }
 
-// TelCdrQuery selects call records for DescribeTelCdr.
-type TelCdrQuery struct {
-	SdkAppID int64
-	// Start and End bound the calls' start times, Unix seconds: Start
-	// within the last 180 days, End − Start under 90 days.
-	Start, End int64
-	// PageSize is 1 to 100; zero means 100. PageNumber counts from 0.
-	PageSize   int
-	PageNumber int
-	// Phones and SessionIDs, when set, keep only the matching records.
-	Phones     []string
-	SessionIDs []string
-}
-
-// maxPageSize is DescribeTelCdr's largest page.
-const maxPageSize = 100
-
-func (q TelCdrQuery) request(now time.Time) (DescribeTelCdrRequest, error) {
-	size := q.PageSize
-	if size == 0 {
-		size = maxPageSize
-	}
-	switch {
-	case q.SdkAppID <= 0:
-		return DescribeTelCdrRequest{}, errors.New("SdkAppId is required")
-	case size < 1 || size > maxPageSize:
-		return DescribeTelCdrRequest{}, fmt.Errorf("page size %d is not from 1 to %d", size, maxPageSize)
-	case q.PageNumber < 0:
-		return DescribeTelCdrRequest{}, fmt.Errorf("page number %d is negative", q.PageNumber)
-	}
-	if err := checkWindow(q.Start, q.End, now); err != nil {
-		return DescribeTelCdrRequest{}, err
-	}
-	return DescribeTelCdrRequest{
-		StartTimeStamp: q.Start,
-		EndTimeStamp:   q.End,
-		SdkAppId:       q.SdkAppID,
-		PageSize:       int64(size),
-		PageNumber:     int64(q.PageNumber),
-		Phones:         q.Phones,
-		SessionIds:     q.SessionIDs,
-	}, nil
-}
-
 // DescribeTelCdr returns one page of call records, with the limiter and
 // retries of DescribeSessionDetail.
-func (c *Client) DescribeTelCdr(ctx context.Context, q TelCdrQuery) (*TelCdrPage, error) {
-	req, err := q.request(c.now())
+func (c *Client) DescribeTelCdr(ctx context.Context, q ccc.TelCdrQuery) (*ccc.TelCdrPage, error) {
+	req, err := q.Request(c.now())
 	if err != nil {
 		return nil, fmt.Errorf("describe tel cdr: %w", retry.Permanent(err))
 	}
-	var resp DescribeTelCdrResponse
+	var resp ccc.DescribeTelCdrResponse
 	if err := c.call(ctx, "DescribeTelCdr", req, &resp, nil); err != nil {
 		return nil, fmt.Errorf("describe tel cdr page %d: %w", req.PageNumber, err)
 	}
@@ -228,9 +175,9 @@ func (c *Client) DescribeTelCdr(ctx context.Context, q TelCdrQuery) (*TelCdrPage
 // that start while it walks may shift the pages, so a record can come twice
 // or, rarely, not at all: reconciliation deduplicates by record id, and
 // overlaps its windows.
-func (c *Client) ListTelCdr(ctx context.Context, q TelCdrQuery, fn func(TelCdrInfo) error) error {
+func (c *Client) ListTelCdr(ctx context.Context, q ccc.TelCdrQuery, fn func(ccc.TelCdrInfo) error) error {
 	if q.PageSize == 0 {
-		q.PageSize = maxPageSize
+		q.PageSize = ccc.MaxPageSize
 	}
 	for {
 		p, err := c.DescribeTelCdr(ctx, q)

@@ -1,4 +1,4 @@
-package ccc
+package cccapi
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcloud"
 )
@@ -14,7 +16,7 @@ import (
 // BenchmarkDescribeSessionDetail calls the emulator on loopback with the
 // limiter and the emulator's rate limit off: the SDK's TC3 signing, the
 // HTTP round trip, the emulator's verification and answer, and decoding
-// the documented reply into SessionDetail. The emulator runs in this
+// the documented reply into ccc.SessionDetail. The emulator runs in this
 // process, so its cost is included: the figure bounds the client's.
 func BenchmarkDescribeSessionDetail(b *testing.B) {
 	emu := tcemu.New(tcemu.Options{SecretID: testID, SecretKey: testKey, RateLimit: -1})
@@ -34,7 +36,7 @@ func BenchmarkDescribeSessionDetail(b *testing.B) {
 	if err := json.Unmarshal(s.CDRPush, &push); err != nil {
 		b.Fatal(err)
 	}
-	q := SessionQuery{SdkAppID: s.SdkAppID, SessionID: s.SessionID, Start: push.StartTimestamp, End: push.EndedTimestamp}
+	q := ccc.SessionQuery{SdkAppID: s.SdkAppID, SessionID: s.SessionID, Start: push.StartTimestamp, End: push.EndedTimestamp}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

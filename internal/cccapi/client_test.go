@@ -1,4 +1,4 @@
-package ccc
+package cccapi
 
 import (
 	"context"
@@ -6,11 +6,14 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
@@ -31,7 +34,7 @@ type fixture struct {
 	emu    *tcemu.Server
 	url    string
 	sample tcemu.Sample
-	query  SessionQuery
+	query  ccc.SessionQuery
 }
 
 // newFixture starts an emulator on loopback with the sample sessions.
@@ -51,13 +54,13 @@ func newFixture(t *testing.T, o tcemu.Options) *fixture {
 }
 
 // queryOf reads the call's times from its CDR push, as the handler does.
-func queryOf(t *testing.T, s tcemu.Sample) SessionQuery {
+func queryOf(t *testing.T, s tcemu.Sample) ccc.SessionQuery {
 	t.Helper()
 	var push struct{ StartTimestamp, EndedTimestamp int64 }
 	if err := json.Unmarshal(s.CDRPush, &push); err != nil {
 		t.Fatal(err)
 	}
-	return SessionQuery{SdkAppID: s.SdkAppID, SessionID: s.SessionID, Start: push.StartTimestamp, End: push.EndedTimestamp}
+	return ccc.SessionQuery{SdkAppID: s.SdkAppID, SessionID: s.SessionID, Start: push.StartTimestamp, End: push.EndedTimestamp}
 }
 
 func (f *fixture) client(t *testing.T, cred common.CredentialIface, timeout time.Duration, o Options) *Client {
@@ -156,7 +159,7 @@ func TestDescribeSessionDetailFails(t *testing.T) {
 		setup     func(f *fixture)
 		cred      common.CredentialIface
 		o         Options
-		query     func(q SessionQuery) SessionQuery
+		query     func(q ccc.SessionQuery) ccc.SessionQuery
 		permanent bool
 		code      string
 		notFound  bool
@@ -171,15 +174,15 @@ func TestDescribeSessionDetailFails(t *testing.T) {
 		}, permanent: true, code: "InvalidParameterValue", calls: 1},
 		{name: "not found after the grace", setup: func(f *fixture) { f.emu.HideSession(f.query.SessionID, 1) },
 			o: Options{SessionGrace: time.Second}, permanent: true, code: "FailedOperation.SessionNotExists", notFound: true, calls: 1},
-		{name: "unknown session after the grace", query: func(q SessionQuery) SessionQuery { q.SessionID = "nope"; return q },
+		{name: "unknown session after the grace", query: func(q ccc.SessionQuery) ccc.SessionQuery { q.SessionID = "nope"; return q },
 			o: Options{SessionGrace: time.Second}, permanent: true, notFound: true, calls: 1},
 		{name: "not found within the grace, attempts spent", setup: func(f *fixture) { f.emu.HideSession(f.query.SessionID, 10) },
 			o: Options{Retry: retry.Policy{Attempts: 3, Base: time.Millisecond}}, code: "FailedOperation.SessionNotExists", calls: 3},
 		{name: "always 502", setup: func(f *fixture) {
 			f.emu.SetFaults(func(string) *tcemu.Fault { return &tcemu.Fault{Status: 502} })
 		}, calls: 5},
-		{name: "no session id", query: func(q SessionQuery) SessionQuery { q.SessionID = ""; return q }, permanent: true},
-		{name: "too old", query: func(q SessionQuery) SessionQuery { q.Start, q.End = 1756892198, 1756892230; return q }, permanent: true},
+		{name: "no session id", query: func(q ccc.SessionQuery) ccc.SessionQuery { q.SessionID = ""; return q }, permanent: true},
+		{name: "too old", query: func(q ccc.SessionQuery) ccc.SessionQuery { q.Start, q.End = 1756892198, 1756892230; return q }, permanent: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -275,7 +278,7 @@ func TestLimiterShared(t *testing.T) {
 			}
 		})
 		wg.Go(func() {
-			if _, err := c.DescribeTelCdr(ctx, TelCdrQuery{SdkAppID: f.query.SdkAppID, Start: from, End: f.query.End + 60}); err != nil {
+			if _, err := c.DescribeTelCdr(ctx, ccc.TelCdrQuery{SdkAppID: f.query.SdkAppID, Start: from, End: f.query.End + 60}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -325,8 +328,8 @@ func TestRotatingCredential(t *testing.T) {
 	}
 }
 
-func (f *fixture) cdrQuery() TelCdrQuery {
-	return TelCdrQuery{SdkAppID: f.query.SdkAppID, Start: f.query.Start - 86400, End: f.query.End + 60}
+func (f *fixture) cdrQuery() ccc.TelCdrQuery {
+	return ccc.TelCdrQuery{SdkAppID: f.query.SdkAppID, Start: f.query.Start - 86400, End: f.query.End + 60}
 }
 
 func TestListTelCdr(t *testing.T) {
@@ -336,8 +339,8 @@ func TestListTelCdr(t *testing.T) {
 	q := f.cdrQuery()
 	q.PageSize = 1
 
-	var got []TelCdrInfo
-	if err := c.ListTelCdr(ctx, q, func(cdr TelCdrInfo) error { got = append(got, cdr); return nil }); err != nil {
+	var got []ccc.TelCdrInfo
+	if err := c.ListTelCdr(ctx, q, func(cdr ccc.TelCdrInfo) error { got = append(got, cdr); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	ids := []string{f.sample.SessionID}
@@ -365,7 +368,7 @@ func TestListTelCdr(t *testing.T) {
 	// A page of 100 holds all three: one call.
 	q.PageSize = 0
 	n := 0
-	if err := c.ListTelCdr(ctx, q, func(TelCdrInfo) error { n++; return nil }); err != nil || n != 3 {
+	if err := c.ListTelCdr(ctx, q, func(ccc.TelCdrInfo) error { n++; return nil }); err != nil || n != 3 {
 		t.Errorf("one page: %d records, %v", n, err)
 	}
 	if n := f.emu.Calls("DescribeTelCdr"); n != 4 {
@@ -380,7 +383,7 @@ func TestListTelCdrStops(t *testing.T) {
 	q.PageSize = 1
 	stop := errors.New("enough")
 	n := 0
-	err := c.ListTelCdr(testContext(t), q, func(TelCdrInfo) error {
+	err := c.ListTelCdr(testContext(t), q, func(ccc.TelCdrInfo) error {
 		n++
 		if n == 2 {
 			return stop
@@ -396,7 +399,7 @@ func TestListTelCdrStops(t *testing.T) {
 
 	// A failing page ends the walk with its error, after retries.
 	f.emu.SetFaults(func(string) *tcemu.Fault { return &tcemu.Fault{Code: "InternalError"} })
-	err = c.ListTelCdr(testContext(t), q, func(TelCdrInfo) error { return nil })
+	err = c.ListTelCdr(testContext(t), q, func(ccc.TelCdrInfo) error { return nil })
 	if !tcloud.IsCode(err, "InternalError") || retry.IsPermanent(err) {
 		t.Errorf("err = %v; want a transient InternalError", err)
 	}
@@ -409,15 +412,15 @@ func TestDescribeTelCdrRejects(t *testing.T) {
 	base := f.cdrQuery()
 	tests := []struct {
 		name string
-		q    func(q TelCdrQuery) TelCdrQuery
+		q    func(q ccc.TelCdrQuery) ccc.TelCdrQuery
 	}{
-		{"page too large", func(q TelCdrQuery) TelCdrQuery { q.PageSize = 101; return q }},
-		{"negative page size", func(q TelCdrQuery) TelCdrQuery { q.PageSize = -1; return q }},
-		{"negative page", func(q TelCdrQuery) TelCdrQuery { q.PageNumber = -1; return q }},
-		{"no app", func(q TelCdrQuery) TelCdrQuery { q.SdkAppID = 0; return q }},
-		{"too old", func(q TelCdrQuery) TelCdrQuery { q.Start, q.End = now-181*86400, now-180*86400; return q }},
-		{"too long", func(q TelCdrQuery) TelCdrQuery { q.Start, q.End = now-90*86400, now; return q }},
-		{"reversed", func(q TelCdrQuery) TelCdrQuery { q.Start, q.End = q.End, q.Start; return q }},
+		{"page too large", func(q ccc.TelCdrQuery) ccc.TelCdrQuery { q.PageSize = 101; return q }},
+		{"negative page size", func(q ccc.TelCdrQuery) ccc.TelCdrQuery { q.PageSize = -1; return q }},
+		{"negative page", func(q ccc.TelCdrQuery) ccc.TelCdrQuery { q.PageNumber = -1; return q }},
+		{"no app", func(q ccc.TelCdrQuery) ccc.TelCdrQuery { q.SdkAppID = 0; return q }},
+		{"too old", func(q ccc.TelCdrQuery) ccc.TelCdrQuery { q.Start, q.End = now-181*86400, now-180*86400; return q }},
+		{"too long", func(q ccc.TelCdrQuery) ccc.TelCdrQuery { q.Start, q.End = now-90*86400, now; return q }},
+		{"reversed", func(q ccc.TelCdrQuery) ccc.TelCdrQuery { q.Start, q.End = q.End, q.Start; return q }},
 	}
 	for _, tt := range tests {
 		_, err := c.DescribeTelCdr(testContext(t), tt.q(base))
@@ -464,5 +467,13 @@ func TestLimiterHonoursDeadline(t *testing.T) {
 	}
 	if n := f.emu.Calls("DescribeSessionDetail"); n != 1 {
 		t.Errorf("%d calls, want 1", n)
+	}
+}
+
+func assertSameJSON(t *testing.T, got, want []byte) {
+	t.Helper()
+	var g, w any
+	if json.Unmarshal(got, &g) != nil || json.Unmarshal(want, &w) != nil || !reflect.DeepEqual(g, w) {
+		t.Errorf("JSON differs:\n got %s\nwant %s", got, want)
 	}
 }
