@@ -47,22 +47,3 @@ var endStatusNames = map[int64]string{
 func EndStatusName(code int64) string {
 	return endStatusNames[code]
 }
-
-// CallTypeName names a CallType: "outbound" (1), "inbound" (2),
-// "audioInbound" (3, a VoIP/audio dial-in), "predictiveOutbound" (5) and
-// "internal" (6, an extension call); "" for a code it does not know.
-func CallTypeName(t int64) string {
-	switch t {
-	case 1:
-		return "outbound"
-	case 2:
-		return "inbound"
-	case 3:
-		return "audioInbound"
-	case 5:
-		return "predictiveOutbound"
-	case 6:
-		return "internal"
-	}
-	return ""
-}

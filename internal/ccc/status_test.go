@@ -29,11 +29,3 @@ func TestEndStatusName(t *testing.T) {
 		}
 	}
 }
-
-func TestCallTypeName(t *testing.T) {
-	for code, want := range map[int64]string{1: "outbound", 2: "inbound", 3: "audioInbound", 4: "", 5: "predictiveOutbound", 6: "internal", 0: ""} {
-		if got := CallTypeName(code); got != want {
-			t.Errorf("CallTypeName(%d) = %q, want %q", code, got, want)
-		}
-	}
-}

@@ -356,30 +356,7 @@ func (ru *run) list(ctx context.Context, app int64, w Slot) ([]listed, error) {
 // over the calls delivered in order of end time and stops for good at the
 // first one that is not.
 func (ru *run) deliverAll(ctx context.Context, app int64, calls []listed, w Slot) {
-	ok := make([]bool, len(calls))
-	finished := make([]bool, len(calls))
-	next, handled := 0, 0 // first call not delivered, first not finished
-
-	done := func(i int, delivered bool) {
-		ru.mu.Lock()
-		ok[i], finished[i] = delivered, true
-		for next < len(calls) && ok[next] {
-			next++
-		}
-		for handled < len(calls) && finished[handled] {
-			handled++
-		}
-		if !ru.frozen {
-			ru.sum.Done = endAt(calls, next, w)
-		}
-		if lim := ru.maxFailures(); lim > 0 && ru.sum.Failed >= lim {
-			ru.stopped = true
-		}
-		p := Progress{Summary: ru.sum, At: endAt(calls, handled, w)}
-		ru.mu.Unlock()
-		ru.progress(p)
-	}
-
+	o := &order{calls: calls, slot: w, ok: make([]bool, len(calls)), finished: make([]bool, len(calls))}
 	workers := max(1, cmp.Or(ru.r.Workers, DefaultWorkers))
 	if ru.rg != nil && ru.rg.DryRun {
 		workers = 1 // a dry run waits for nothing, and lists in order
@@ -397,26 +374,11 @@ func (ru *run) deliverAll(ctx context.Context, app int64, calls []listed, w Slot
 					ru.mu.Unlock()
 					continue
 				}
-				done(i, ru.deliver(ctx, app, calls[i].info))
+				ru.done(o, i, ru.deliver(ctx, app, calls[i].info))
 			}
 		})
 	}
-	fed := 0
-feed:
-	for fed < len(calls) {
-		ru.mu.Lock()
-		stop := ru.stopped
-		ru.mu.Unlock()
-		if stop {
-			break
-		}
-		select {
-		case idx <- fed:
-			fed++
-		case <-ctx.Done():
-			break feed
-		}
-	}
+	fed := ru.feed(ctx, idx, len(calls))
 	close(idx)
 	wg.Wait()
 
@@ -424,18 +386,70 @@ feed:
 	if len(calls)-fed > 0 && !ru.stopped {
 		ru.skipped += len(calls) - fed
 	}
-	if next < len(calls) {
+	if o.next < len(calls) {
 		ru.frozen = true
 	}
 	if !ru.frozen {
 		ru.sum.Done = w.End
 	}
-	p := Progress{Summary: ru.sum, At: w.End}
-	if handled < len(calls) {
-		p.At = endAt(calls, handled, w)
-	}
+	p := Progress{Summary: ru.sum, At: o.at(o.handled)}
 	ru.mu.Unlock()
 	ru.progress(p)
+}
+
+// order follows which of a window's calls, sorted by end time, are
+// delivered and which finished either way.
+type order struct {
+	calls        []listed
+	slot         Slot
+	ok, finished []bool
+	// next is the first call not delivered, handled the first not finished.
+	next, handled int
+}
+
+// at is the end time of calls[i], or the window's end past the last.
+func (o *order) at(i int) time.Time { return endAt(o.calls, i, o.slot) }
+
+// done records call i's outcome, moves Done forward over the calls
+// delivered in order, stops the run past the failure limit and reports
+// progress.
+func (ru *run) done(o *order, i int, delivered bool) {
+	ru.mu.Lock()
+	o.ok[i], o.finished[i] = delivered, true
+	for o.next < len(o.calls) && o.ok[o.next] {
+		o.next++
+	}
+	for o.handled < len(o.calls) && o.finished[o.handled] {
+		o.handled++
+	}
+	if !ru.frozen {
+		ru.sum.Done = o.at(o.next)
+	}
+	if lim := ru.maxFailures(); lim > 0 && ru.sum.Failed >= lim {
+		ru.stopped = true
+	}
+	p := Progress{Summary: ru.sum, At: o.at(o.handled)}
+	ru.mu.Unlock()
+	ru.progress(p)
+}
+
+// feed hands the workers the indexes of n calls until the run stops or ctx
+// ends, and returns how many it handed out.
+func (ru *run) feed(ctx context.Context, idx chan<- int, n int) int {
+	for fed := 0; fed < n; fed++ {
+		ru.mu.Lock()
+		stop := ru.stopped
+		ru.mu.Unlock()
+		if stop {
+			return fed
+		}
+		select {
+		case idx <- fed:
+		case <-ctx.Done():
+			return fed
+		}
+	}
+	return n
 }
 
 // endAt is the end time of calls[i], or the window's end past the last.
