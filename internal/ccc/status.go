@@ -15,6 +15,9 @@ var endStatusNames = map[int64]string{
 	109: "tooManyRequest",
 	110: "restrictedArea",
 	111: "restrictedTime",
+	// 17 and 225–233 are on CCC's status-code pages, not in the SDK's
+	// comment.
+	17:  "seatGiveUp",
 	202: "notAnswer",
 	203: "userReject",
 	204: "powerOff",
@@ -38,6 +41,16 @@ var endStatusNames = map[int64]string{
 	501: "callConflict",
 	502: "clientTimeout",
 	503: "voipClientError",
+	// The AI voice agent's.
+	225: "asrError",
+	226: "llmasrError",
+	227: "ttsError",
+	228: "functionCallHangup",
+	229: "maxCallDurationReached",
+	230: "userInactivity",
+	231: "callTerminatedByAPI",
+	232: "userHangupDuringAiCall",
+	233: "aiAgentEndCall",
 }
 
 // EndStatusName returns the API's name of an EndStatus code ("ok",
@@ -46,4 +59,21 @@ var endStatusNames = map[int64]string{
 // to be recognised and skipped downstream.
 func EndStatusName(code int64) string {
 	return endStatusNames[code]
+}
+
+// endStatusCodes is endStatusNames the other way round.
+var endStatusCodes = func() map[string]int64 {
+	m := make(map[string]int64, len(endStatusNames))
+	for code, name := range endStatusNames {
+		m[name] = code
+	}
+	return m
+}()
+
+// EndStatusCode returns the code of an EndStatus name, as a CDR push gives
+// it (EndStatusString: the push has no numeric EndStatus), and whether the
+// name is known. Names are matched exactly, as the API spells them.
+func EndStatusCode(name string) (int64, bool) {
+	code, ok := endStatusCodes[name]
+	return code, ok
 }

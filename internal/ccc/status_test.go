@@ -14,10 +14,21 @@ func TestEndStatusName(t *testing.T) {
 		217: "calleeRestricted", 218: "areaRestricted", 219: "promptCallForwarding",
 		220: "callerCancelWhileRing", 221: "callerCancelWithoutRing", 222: "voiceMailReached",
 		501: "callConflict", 502: "clientTimeout", 503: "voipClientError",
+		17: "seatGiveUp", 225: "asrError", 226: "llmasrError", 227: "ttsError",
+		228: "functionCallHangup", 229: "maxCallDurationReached", 230: "userInactivity",
+		231: "callTerminatedByAPI", 232: "userHangupDuringAiCall", 233: "aiAgentEndCall",
 	}
 	for code, name := range want {
 		if got := EndStatusName(code); got != name {
 			t.Errorf("EndStatusName(%d) = %q, want %q", code, got, name)
+		}
+		if got, ok := EndStatusCode(name); !ok || got != code {
+			t.Errorf("EndStatusCode(%q) = %d, %v; want %d", name, got, ok, code)
+		}
+	}
+	for _, name := range []string{"", "OK", "unknownFutureStatus", " ok"} {
+		if code, ok := EndStatusCode(name); ok {
+			t.Errorf("EndStatusCode(%q) = %d, want unknown", name, code)
 		}
 	}
 	if len(endStatusNames) != len(want) {
