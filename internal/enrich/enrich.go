@@ -6,11 +6,13 @@
 package enrich
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
@@ -47,6 +49,9 @@ type Request struct {
 	Push     *push.Push
 	Source   string
 	PushUUID string
+	// ReceivedAt is when CCC pushed; zero means now. A worker taking the
+	// push off the intake queue sets it from the envelope.
+	ReceivedAt time.Time
 	// Start and End bound the call's time (Unix seconds) for the detail
 	// query. Both zero means the span the push tells of: a CDR's own start
 	// and end, or the hours before a recording or voicemail was ready.
@@ -58,6 +63,10 @@ type Request struct {
 	// CDROnly skips the detail call: the record carries the push (or CDR
 	// list) data alone, flagged cdr-only (RECONCILE_MODE=cdr-only).
 	CDROnly bool
+	// Session, when set, shares one detail fetch with the other requests
+	// for the same call that carry it: the first to need the detail fetches
+	// it with its own window, the others take its detail or its error.
+	Session *Session
 	// DetailBudget is the share of the context's remaining time the detail
 	// fetch may use; the rest is kept for delivery. Zero means 0.6.
 	DetailBudget float64
@@ -78,14 +87,14 @@ func (e *Enricher) Build(ctx context.Context, req Request) (*record.Record, erro
 		Push:       p,
 		Source:     req.Source,
 		PushUUID:   req.PushUUID,
-		ReceivedAt: now,
+		ReceivedAt: cmp.Or(req.ReceivedAt, now),
 		MaskPhones: e.MaskPhones,
 	}
 	if req.CDROnly {
 		in.CDROnly = true
 		return record.Build(in), nil
 	}
-	detail, err := e.fetch(ctx, req)
+	detail, fetchedAt, err := e.shared(ctx, req)
 	if err != nil {
 		if !e.ForwardPartial || req.RequireDetail {
 			return nil, err
@@ -94,9 +103,32 @@ func (e *Enricher) Build(ctx context.Context, req Request) (*record.Record, erro
 	} else {
 		in.Detail = detail
 		in.DetailRequestID = detail.RequestID
-		in.DetailFetchedAt = e.now()
+		in.DetailFetchedAt = fetchedAt
 	}
 	return record.Build(in), nil
+}
+
+// A Session shares one DescribeSessionDetail call among the pushes of one
+// call handled together, such as a record push and its cdr push taken off
+// the intake queue in one batch. The zero value is ready to use.
+type Session struct {
+	once      sync.Once
+	detail    *ccc.SessionDetail
+	fetchedAt time.Time
+	err       error
+}
+
+// shared fetches the detail, once per Session when the request has one.
+func (e *Enricher) shared(ctx context.Context, req Request) (*ccc.SessionDetail, time.Time, error) {
+	s := req.Session
+	if s == nil {
+		s = new(Session)
+	}
+	s.once.Do(func() {
+		s.detail, s.err = e.fetch(ctx, req)
+		s.fetchedAt = e.now()
+	})
+	return s.detail, s.fetchedAt, s.err
 }
 
 // fetch calls DescribeSessionDetail with part of the context's time.

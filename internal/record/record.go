@@ -130,7 +130,7 @@ func Build(in Input) *Record {
 	p := in.Push
 	r := &Record{
 		SchemaVersion: SchemaVersion,
-		ID:            ID(p.SdkAppID, p.SessionID, p.Kind, part(p)),
+		ID:            IDOf(p),
 		Kind:          p.Kind,
 		Source:        in.Source,
 		Completeness:  Full,
@@ -168,6 +168,9 @@ func Build(in Input) *Record {
 	}
 	return r
 }
+
+// IDOf is the id of the record p's push becomes.
+func IDOf(p *push.Push) string { return ID(p.SdkAppID, p.SessionID, p.Kind, part(p)) }
 
 // part returns what tells apart several pushes of one kind for a session.
 func part(p *push.Push) string {

@@ -56,6 +56,16 @@ func After(err error, d time.Duration) error {
 	return &afterError{err: err, after: d}
 }
 
+// Wait returns the wait err asks for with After, if any: how long a queue
+// should hide a message before it is delivered again.
+func Wait(err error) (time.Duration, bool) {
+	var a *afterError
+	if errors.As(err, &a) {
+		return a.after, true
+	}
+	return 0, false
+}
+
 // Policy bounds the retries of one operation.
 type Policy struct {
 	// Attempts is the maximum number of calls, the first included. Zero
