@@ -26,8 +26,11 @@ import (
 	"time"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
+	"github.com/ccc-enricher/ccc-enricher/internal/intake"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
+	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
 
 // Options wires the handler. Auth and Enricher are required.
@@ -40,6 +43,10 @@ type Options struct {
 	// AllowApp reports whether pushes for a CCC application are accepted.
 	AllowApp func(sdkAppID int64) bool
 	Enricher *enrich.Enricher
+	// Intake, when set, is the queue a push is written to instead of being
+	// enriched at once (INTAKE): CCC is answered once the queue has it,
+	// and workers enrich it later (package intake).
+	Intake sink.Sink
 	// APIToken authorises on-demand enrichment; empty turns the route off.
 	APIToken string
 	// MaxBodyBytes caps request bodies; zero means push.MaxBodyBytes.
@@ -193,6 +200,10 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 	if !h.allowed(w, info, p) {
 		return
 	}
+	if h.Intake != nil {
+		h.enqueue(ctx, w, p, pushUUID)
+		return
+	}
 	rec, out, err := h.Enricher.Process(ctx, enrich.Request{Push: p, Source: record.SourcePush, PushUUID: pushUUID})
 	if rec != nil {
 		info.add("record_id", rec.ID, "completeness", rec.Completeness)
@@ -204,6 +215,30 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		h.fail(ctx, w, err)
+		return
+	}
+	reply(w, codeOK, "ok")
+}
+
+// enqueue writes a validated push to the intake queue and answers CCC:
+// ErrCode 0 only once the queue has it.
+func (h *handler) enqueue(ctx context.Context, w http.ResponseWriter, p *push.Push, pushUUID string) {
+	info := infoOf(ctx)
+	m, err := intake.Message(p, pushUUID, h.Now())
+	if err == nil {
+		info.add("record_id", m.ID, "queued", h.Intake.Name())
+		err = h.Intake.Send(ctx, m)
+	}
+	if err != nil {
+		c := codeIntakeUnavailable
+		if retry.IsPermanent(err) {
+			c = codeIntakeRefused
+		}
+		if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+			c = codeTimeout
+		}
+		info.add("error", err.Error())
+		reply(w, c, c.message)
 		return
 	}
 	reply(w, codeOK, "ok")

@@ -22,21 +22,23 @@ type code struct {
 }
 
 var (
-	codeOK               = code{0, http.StatusOK, "ok"}
-	codeBadRequest       = code{40001, http.StatusBadRequest, "invalid body"}
-	codeBadAction        = code{40002, http.StatusBadRequest, "unknown action"}
-	codeBadVersion       = code{40003, http.StatusBadRequest, "unsupported version"}
-	codeUnauthorized     = code{40101, http.StatusUnauthorized, "authentication failed"}
-	codeForbiddenApp     = code{40301, http.StatusForbidden, "SdkAppId not allowed"}
-	codeNotFound         = code{40401, http.StatusNotFound, "not found"}
-	codeMethodNotAllowed = code{40501, http.StatusMethodNotAllowed, "method not allowed"}
-	codeTooLarge         = code{41301, http.StatusRequestEntityTooLarge, "body too large"}
-	codeInternal         = code{50001, http.StatusInternalServerError, "internal error"}
-	codeSinkRefused      = code{50201, http.StatusBadGateway, "the sink refused the record and no dead-letter sink took it"}
-	codeDetailLater      = code{50301, http.StatusServiceUnavailable, "session detail not available yet; push again later"}
-	codeSinkUnavailable  = code{50302, http.StatusServiceUnavailable, "the sink is unavailable; push again later"}
-	codeDetailFailed     = code{50202, http.StatusBadGateway, "session detail could not be fetched"}
-	codeTimeout          = code{50401, http.StatusGatewayTimeout, "ran out of time; push again"}
+	codeOK                = code{0, http.StatusOK, "ok"}
+	codeBadRequest        = code{40001, http.StatusBadRequest, "invalid body"}
+	codeBadAction         = code{40002, http.StatusBadRequest, "unknown action"}
+	codeBadVersion        = code{40003, http.StatusBadRequest, "unsupported version"}
+	codeUnauthorized      = code{40101, http.StatusUnauthorized, "authentication failed"}
+	codeForbiddenApp      = code{40301, http.StatusForbidden, "SdkAppId not allowed"}
+	codeNotFound          = code{40401, http.StatusNotFound, "not found"}
+	codeMethodNotAllowed  = code{40501, http.StatusMethodNotAllowed, "method not allowed"}
+	codeTooLarge          = code{41301, http.StatusRequestEntityTooLarge, "body too large"}
+	codeInternal          = code{50001, http.StatusInternalServerError, "internal error"}
+	codeSinkRefused       = code{50201, http.StatusBadGateway, "the sink refused the record and no dead-letter sink took it"}
+	codeDetailLater       = code{50301, http.StatusServiceUnavailable, "session detail not available yet; push again later"}
+	codeSinkUnavailable   = code{50302, http.StatusServiceUnavailable, "the sink is unavailable; push again later"}
+	codeDetailFailed      = code{50202, http.StatusBadGateway, "session detail could not be fetched"}
+	codeIntakeRefused     = code{50203, http.StatusBadGateway, "the intake queue refused the push"}
+	codeIntakeUnavailable = code{50303, http.StatusServiceUnavailable, "the intake queue is unavailable; push again later"}
+	codeTimeout           = code{50401, http.StatusGatewayTimeout, "ran out of time; push again"}
 )
 
 // classify maps a pipeline error to its reply. It is the one place where
