@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"time"
@@ -14,6 +13,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
+	"github.com/ccc-enricher/ccc-enricher/internal/loopback"
 )
 
 // demo runs the whole pipeline offline: the embedded CCC API emulator
@@ -28,7 +28,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	receiver, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	receiver, err := loopback.Listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if err := verifier.Verify(body, r.Header); err != nil {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
@@ -62,7 +62,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.close()
-	fn, err := listen(a.handler)
+	fn, err := loopback.Listen(a.handler)
 	if err != nil {
 		return err
 	}
@@ -94,20 +94,4 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	case <-time.After(5 * time.Second):
 		return fmt.Errorf("the webhook receiver got no record")
 	}
-}
-
-type server struct {
-	*http.Server
-	Addr string
-}
-
-// listen serves h on a free loopback port.
-func listen(h http.Handler) (*server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	s := &server{Server: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}, Addr: ln.Addr().String()}
-	go s.Serve(ln)
-	return s, nil
 }

@@ -17,11 +17,9 @@
 #   BENCHTIME  -benchtime of each run (default 1s)
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
-export GOTOOLCHAIN=auto
-PATH="$(go env GOPATH)/bin:$PATH"
-export PATH
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+go_env
 
 count=${1:-6}
 out=${OUT:-${TMPDIR:-/tmp}/ccc-enricher-bench}

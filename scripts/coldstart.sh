@@ -24,11 +24,9 @@
 #           measurement uses amd64, this machine's
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
-export GOTOOLCHAIN=auto
-PATH="$(go env GOPATH)/bin:$PATH"
-export PATH
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+go_env
 
 runs=${1:-20}
 dist=${DIST:-$root/dist}

@@ -23,13 +23,10 @@
 # the process list: prefer --guided with samconfig.toml for the secrets.
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if ! command -v sam >/dev/null 2>&1; then
-	echo "deploy-aws: the AWS SAM CLI (sam) is missing; see https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html" >&2
-	exit 1
-fi
+require_command sam "the AWS SAM CLI (sam) is missing; see https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"
 
 arch=${ARCH:-arm64}
 case $arch in

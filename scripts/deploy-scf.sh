@@ -19,13 +19,10 @@
 #   optional:          CCC_ENDPOINT (empty: the function's default endpoint)
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if ! command -v scf >/dev/null 2>&1; then
-	echo "deploy-scf: the scf CLI is missing; install it with: npm i -g serverless-cloud-framework" >&2
-	exit 1
-fi
+require_command scf "the scf CLI is missing; install it with: npm i -g serverless-cloud-framework"
 
 need() {
 	local name

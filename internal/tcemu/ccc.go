@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 )
 
 // The query windows of DescribeSessionDetail and DescribeTelCdr.
@@ -207,6 +209,31 @@ func (s *Server) describeTelCdr(p map[string]json.RawMessage) ([]byte, *apiError
 		return nil, errorf("InvalidParameterValue", "PageNumber must not be negative.")
 	}
 
+	list := s.telCdrs(app, start, end, phones, ids)
+	items := []json.RawMessage{}
+	// page ≤ len/size keeps page*size from overflowing.
+	if n := int64(len(list)); page <= n/size {
+		for _, c := range list[page*size : min(page*size+size, n)] {
+			items = append(items, c.raw)
+		}
+	}
+	b, err := marshal(struct {
+		TotalCount int
+		TelCdrList []json.RawMessage
+		// The deprecated twin of TelCdrList, still returned.
+		TelCdrs []json.RawMessage
+	}{len(list), items, items})
+	if err != nil {
+		return nil, internalError(err)
+	}
+	return b, nil
+}
+
+// telCdrs lists the TelCdrInfo of an application whose time lies in
+// [start, end] and, when phones or ids are given, that match one of them,
+// in the order DescribeTelCdr pages them: by time, then SessionId. An
+// explicit AddCdr entry stands for its session.
+func (s *Server) telCdrs(app, start, end int64, phones, ids []string) []cdrEntry {
 	s.mu.Lock()
 	all := maps.Clone(s.cdrs)
 	for k, sess := range s.sessions {
@@ -232,23 +259,7 @@ func (s *Server) describeTelCdr(p map[string]json.RawMessage) ([]byte, *apiError
 	slices.SortFunc(list, func(a, b cdrEntry) int {
 		return cmp.Or(cmp.Compare(a.time, b.time), strings.Compare(a.sessionID, b.sessionID))
 	})
-	items := []json.RawMessage{}
-	// page ≤ len/size keeps page*size from overflowing.
-	if n := int64(len(list)); page <= n/size {
-		for _, c := range list[page*size : min(page*size+size, n)] {
-			items = append(items, c.raw)
-		}
-	}
-	b, err := marshal(struct {
-		TotalCount int
-		TelCdrList []json.RawMessage
-		// The deprecated twin of TelCdrList, still returned.
-		TelCdrs []json.RawMessage
-	}{len(list), items, items})
-	if err != nil {
-		return nil, internalError(err)
-	}
-	return b, nil
+	return list
 }
 
 // checkWindow applies CCC's limits on a query window: it starts within the
@@ -329,47 +340,26 @@ type seatUserInfo struct {
 // agent's name, the customer-side RecordId) are left empty; AddCdr gives
 // them explicitly.
 func deriveCdr(sessionID string, d *sessionDetail) (cdrEntry, error) {
-	type participant struct {
-		Mail           string
-		SkillGroupId   int64
-		SkillGroupName string
+	last, groups, err := servingParticipants(d)
+	if err != nil {
+		return cdrEntry{}, err
 	}
-	var last participant
-	var groups []string
-	for _, raw := range d.ServeParticipants {
-		var p participant
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return cdrEntry{}, fmt.Errorf("ServeParticipants: %w", err)
-		}
-		last = p
-		if p.Mail == d.StaffUserId && p.SkillGroupName != "" && !slices.Contains(groups, p.SkillGroupName) {
-			groups = append(groups, p.SkillGroupName)
-		}
+	keys, err := ivrKeys(d)
+	if err != nil {
+		return cdrEntry{}, err
 	}
-	keys := []string{}
-	for _, raw := range d.IVRKeyPressed {
-		var k struct{ Key string }
-		if err := json.Unmarshal(raw, &k); err != nil {
-			return cdrEntry{}, fmt.Errorf("IVRKeyPressed: %w", err)
-		}
-		keys = append(keys, k.Key)
-	}
-	for _, raw := range d.PostIVRKeyPressed {
-		var k struct{ Key string }
-		if err := json.Unmarshal(raw, &k); err != nil {
-			return cdrEntry{}, fmt.Errorf("PostIVRKeyPressed: %w", err)
-		}
-	}
-
 	c := telCdrInfo{
 		Caller:                d.Caller,
 		Callee:                d.Callee,
 		Time:                  d.StartTimeStamp,
-		Direction:             1,
+		Direction:             direction(d.CallType),
 		CallType:              d.CallType,
+		Duration:              span(d.AcceptTimestamp, d.EndedTimestamp),
 		RecordURL:             d.RecordURL,
+		SeatUser:              seatUser(d, groups),
 		EndStatus:             d.EndStatus,
 		SkillGroup:            cmp.Or(last.SkillGroupName, d.QueuedSkillGroupName),
+		IVRDuration:           span(d.StartTimeStamp, d.QueuedTimestamp),
 		RingTimestamp:         d.RingTimestamp,
 		AcceptTimestamp:       d.AcceptTimestamp,
 		EndedTimestamp:        d.EndedTimestamp,
@@ -378,7 +368,7 @@ func deriveCdr(sessionID string, d *sessionDetail) (cdrEntry, error) {
 		HungUpSide:            d.HungUpSide,
 		ServeParticipants:     nonNil(d.ServeParticipants),
 		SkillGroupId:          cmp.Or(last.SkillGroupId, d.QueuedSkillGroupId),
-		EndStatusString:       endStatusString[d.EndStatus],
+		EndStatusString:       ccc.EndStatusName(d.EndStatus),
 		StartTimestamp:        d.StartTimeStamp,
 		QueuedTimestamp:       d.QueuedTimestamp,
 		PostIVRKeyPressed:     nonNil(d.PostIVRKeyPressed),
@@ -396,28 +386,8 @@ func deriveCdr(sessionID string, d *sessionDetail) (cdrEntry, error) {
 		SysHangupReason:       d.SysHangupReason,
 		SysHangupReasonString: d.SysHangupReasonString,
 	}
-	if d.CallType == 2 || d.CallType == 3 { // inbound, audio inbound
-		c.Direction = 0
-	}
-	if d.AcceptTimestamp > 0 && d.EndedTimestamp > d.AcceptTimestamp {
-		c.Duration = d.EndedTimestamp - d.AcceptTimestamp
-	}
-	if d.QueuedTimestamp > 0 && d.QueuedTimestamp > d.StartTimeStamp {
-		c.IVRDuration = d.QueuedTimestamp - d.StartTimeStamp
-	}
 	if d.AsrURL != "" {
 		c.AsrStatus = "Complete"
-	}
-	if d.StaffUserId != "" {
-		u := &seatUserInfo{Mail: d.StaffUserId, UserId: d.StaffUserId, SkillGroupNameList: nonNil(groups)}
-		for _, e := range d.Events {
-			for _, st := range e.StaffEventDetail.Staffs {
-				if st.Mail == d.StaffUserId && st.StaffNumber != "" {
-					u.StaffNumber = st.StaffNumber
-				}
-			}
-		}
-		c.SeatUser = u
 	}
 	raw, err := marshal(c)
 	if err != nil {
@@ -426,24 +396,96 @@ func deriveCdr(sessionID string, d *sessionDetail) (cdrEntry, error) {
 	return cdrEntry{raw: raw, sessionID: sessionID, caller: d.Caller, callee: d.Callee, time: d.StartTimeStamp}, nil
 }
 
+// participant holds the fields of a ServeParticipants entry that a
+// TelCdrInfo takes.
+type participant struct {
+	Mail           string
+	SkillGroupId   int64
+	SkillGroupName string
+}
+
+// servingParticipants returns the last participant, whose skill group the
+// record names, and the distinct skill groups the staff member served in.
+func servingParticipants(d *sessionDetail) (last participant, groups []string, err error) {
+	for _, raw := range d.ServeParticipants {
+		var p participant
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return participant{}, nil, fmt.Errorf("ServeParticipants: %w", err)
+		}
+		last = p
+		if p.Mail == d.StaffUserId && p.SkillGroupName != "" && !slices.Contains(groups, p.SkillGroupName) {
+			groups = append(groups, p.SkillGroupName)
+		}
+	}
+	return last, groups, nil
+}
+
+// ivrKeys returns the keys of IVRKeyPressed, in order. The entries of
+// PostIVRKeyPressed are checked for the same form, so that AddSession
+// refuses a detail of the wrong shape in either list.
+func ivrKeys(d *sessionDetail) ([]string, error) {
+	keys := []string{}
+	for _, raw := range d.IVRKeyPressed {
+		k, err := pressedKey(raw)
+		if err != nil {
+			return nil, fmt.Errorf("IVRKeyPressed: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	for _, raw := range d.PostIVRKeyPressed {
+		if _, err := pressedKey(raw); err != nil {
+			return nil, fmt.Errorf("PostIVRKeyPressed: %w", err)
+		}
+	}
+	return keys, nil
+}
+
+func pressedKey(raw json.RawMessage) (string, error) {
+	var k struct{ Key string }
+	err := json.Unmarshal(raw, &k)
+	return k.Key, err
+}
+
+// direction is a TelCdrInfo's Direction: 0 for the inbound call types (2,
+// inbound; 3, audio inbound), 1 otherwise.
+func direction(callType int64) int64 {
+	if callType == 2 || callType == 3 {
+		return 0
+	}
+	return 1
+}
+
+// span returns to − from in seconds, or 0 when either did not happen (is
+// zero) or to does not follow from.
+func span(from, to int64) int64 {
+	if from > 0 && to > from {
+		return to - from
+	}
+	return 0
+}
+
+// seatUser is the SeatUser of the session's staff member, nil when no
+// staff member took the call.
+func seatUser(d *sessionDetail, groups []string) *seatUserInfo {
+	if d.StaffUserId == "" {
+		return nil
+	}
+	u := &seatUserInfo{Mail: d.StaffUserId, UserId: d.StaffUserId, SkillGroupNameList: nonNil(groups)}
+	for _, e := range d.Events {
+		for _, st := range e.StaffEventDetail.Staffs {
+			if st.Mail == d.StaffUserId && st.StaffNumber != "" {
+				u.StaffNumber = st.StaffNumber
+			}
+		}
+	}
+	return u
+}
+
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}
 	}
 	return s
-}
-
-// endStatusString is the EndStatus → EndStatusString table of the API.
-var endStatusString = map[int64]string{
-	1: "ok", 100: "blackList", 102: "ivrGiveUp", 103: "waitingGiveUp", 104: "ringingGiveUp",
-	105: "noSeatOnline", 106: "notWorkTime", 107: "ivrEnd", 108: "restrictedCallee",
-	109: "tooManyRequest", 110: "restrictedArea", 111: "restrictedTime", 202: "notAnswer",
-	203: "userReject", 204: "powerOff", 205: "numberNotExist", 206: "busy", 207: "outOfCredit",
-	208: "operatorError", 209: "callerCancel", 210: "notInService", 211: "clientError",
-	212: "carrierBlocked", 213: "callReminder", 215: "numberInvalid", 216: "callRestricted",
-	217: "calleeRestricted", 218: "areaRestricted", 219: "promptCallForwarding",
-	220: "callerCancelWhileRing", 221: "callerCancelWithoutRing", 222: "voiceMailReached",
-	501: "callConflict", 502: "clientTimeout", 503: "voipClientError",
 }
 
 // param is one request parameter of an action, decoded into dst.

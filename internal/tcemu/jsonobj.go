@@ -111,19 +111,15 @@ next:
 func shiftTimestamps(data []byte, shift int64) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	type frame struct {
-		object, wantKey bool
-		key             string
-	}
 	var (
-		stack []frame
-		out   bytes.Buffer
-		last  int64
-		seen  bool
+		path jsonPath
+		out  bytes.Buffer
+		last int64
+		seen bool
 	)
 	for {
 		tok, err := dec.Token()
-		if err == io.EOF && seen && len(stack) == 0 {
+		if err == io.EOF && seen && path.depth() == 0 {
 			break
 		}
 		if err == io.EOF {
@@ -133,50 +129,74 @@ func shiftTimestamps(data []byte, shift int64) ([]byte, error) {
 			return nil, err
 		}
 		seen = true
-		var key string
-		if n := len(stack); n > 0 && stack[n-1].object {
-			top := &stack[n-1]
-			if d, ok := tok.(json.Delim); !ok || d != '}' {
-				if top.wantKey {
-					top.key, _ = tok.(string)
-					top.wantKey = false
-					continue
-				}
-				key = top.key
-				top.wantKey = true
-			}
+		key, isValue := path.step(tok)
+		n, ok := tok.(json.Number)
+		if !isValue || !ok || !isTimestampName(key) {
+			continue
 		}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{':
-				stack = append(stack, frame{object: true, wantKey: true})
-			case '[':
-				stack = append(stack, frame{})
-			default:
-				stack = stack[:len(stack)-1]
-			}
-		case json.Number:
-			if !isTimestampName(key) {
-				continue
-			}
-			v, err := strconv.ParseInt(string(t), 10, 64)
-			if err != nil || v == 0 {
-				continue
-			}
-			d := shift
-			if v >= 1e11 || v <= -1e11 {
-				d *= 1000
-			}
-			end := dec.InputOffset()
-			start := end - int64(len(t))
-			out.Write(data[last:start])
-			out.WriteString(strconv.FormatInt(v+d, 10))
-			last = end
+		v, err := strconv.ParseInt(string(n), 10, 64)
+		if err != nil || v == 0 {
+			continue
 		}
+		end := dec.InputOffset()
+		out.Write(data[last : end-int64(len(n))])
+		out.WriteString(strconv.FormatInt(v+timestampShift(v, shift), 10))
+		last = end
 	}
 	out.Write(data[last:])
 	return out.Bytes(), nil
+}
+
+// timestampShift is how far a timestamp v moves for a shift in seconds:
+// values of 1e11 and above (in magnitude) are Unix milliseconds.
+func timestampShift(v, shift int64) int64 {
+	if v >= 1e11 || v <= -1e11 {
+		return shift * 1000
+	}
+	return shift
+}
+
+// jsonPath follows a json.Decoder's token stream to tell which member name
+// each value belongs to.
+type jsonPath struct {
+	stack []pathFrame
+}
+
+// pathFrame is one open object or array.
+type pathFrame struct {
+	object, wantKey bool
+	key             string
+}
+
+func (p *jsonPath) depth() int { return len(p.stack) }
+
+// step takes the next token. It returns false for a member name, and
+// otherwise the name of the member whose value (or the start of whose
+// value) tok is: "" outside an object, in an array, or for a closing
+// delimiter.
+func (p *jsonPath) step(tok json.Token) (key string, isValue bool) {
+	d, isDelim := tok.(json.Delim)
+	if n := len(p.stack); n > 0 && p.stack[n-1].object && d != '}' {
+		top := &p.stack[n-1]
+		if top.wantKey {
+			top.key, _ = tok.(string)
+			top.wantKey = false
+			return "", false
+		}
+		key = top.key
+		top.wantKey = true
+	}
+	if isDelim {
+		switch d {
+		case '{':
+			p.stack = append(p.stack, pathFrame{object: true, wantKey: true})
+		case '[':
+			p.stack = append(p.stack, pathFrame{})
+		default:
+			p.stack = p.stack[:len(p.stack)-1]
+		}
+	}
+	return key, true
 }
 
 func isTimestampName(k string) bool {

@@ -40,54 +40,78 @@ func parseAuthorization(h string) (credential, string) {
 	if !ok {
 		return c, "the algorithm must be " + algorithm
 	}
-	fields := map[string]string{}
-	for part := range strings.SplitSeq(rest, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
-			return c, "`" + part + "` is not a key=value pair"
-		}
-		if _, dup := fields[k]; dup {
-			return c, "`" + k + "` is repeated"
-		}
-		fields[k] = v
+	fields, why := authFields(rest)
+	if why != "" {
+		return c, why
 	}
-	for _, k := range []string{"Credential", "SignedHeaders", "Signature"} {
-		if fields[k] == "" {
-			return c, "`" + k + "` is missing"
-		}
+	if why := c.parseScope(fields["Credential"]); why != "" {
+		return c, why
 	}
-	if len(fields) != 3 {
-		return c, "unexpected fields"
+	if why := c.parseSignedHeaders(fields["SignedHeaders"]); why != "" {
+		return c, why
 	}
-
-	scope := strings.Split(fields["Credential"], "/")
-	if len(scope) != 4 || scope[0] == "" || scope[3] != "tc3_request" {
-		return c, "`Credential` must be SecretId/Date/Service/tc3_request"
-	}
-	c.secretID, c.date, c.service = scope[0], scope[1], scope[2]
-	if _, err := time.Parse(time.DateOnly, c.date); err != nil {
-		return c, "`Date` in Credential not valid format"
-	}
-	if c.service == "" {
-		return c, "`Service` in Credential not valid"
-	}
-
-	c.signedHeaders = strings.Split(fields["SignedHeaders"], ";")
-	for i, h := range c.signedHeaders {
-		if h == "" || h != strings.ToLower(h) || (i > 0 && h <= c.signedHeaders[i-1]) {
-			return c, "`SignedHeaders` must be distinct lower-case header names in ascending order"
-		}
-	}
-	if !slices.Contains(c.signedHeaders, "content-type") || !slices.Contains(c.signedHeaders, "host") {
-		return c, "`SignedHeaders` must include content-type and host"
-	}
-
 	sig, err := hex.DecodeString(fields["Signature"])
 	if err != nil || len(sig) != sha256.Size || fields["Signature"] != strings.ToLower(fields["Signature"]) {
 		return c, "`Signature` must be 64 lower-case hex digits"
 	}
 	c.signature = sig
 	return c, ""
+}
+
+// authFields splits the comma-separated key=value pairs after the
+// algorithm: exactly Credential, SignedHeaders and Signature, each once.
+func authFields(s string) (map[string]string, string) {
+	fields := map[string]string{}
+	for part := range strings.SplitSeq(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return nil, "`" + part + "` is not a key=value pair"
+		}
+		if _, dup := fields[k]; dup {
+			return nil, "`" + k + "` is repeated"
+		}
+		fields[k] = v
+	}
+	for _, k := range []string{"Credential", "SignedHeaders", "Signature"} {
+		if fields[k] == "" {
+			return nil, "`" + k + "` is missing"
+		}
+	}
+	if len(fields) != 3 {
+		return nil, "unexpected fields"
+	}
+	return fields, ""
+}
+
+// parseScope parses the Credential field, SecretId/Date/Service/tc3_request.
+func (c *credential) parseScope(s string) string {
+	scope := strings.Split(s, "/")
+	if len(scope) != 4 || scope[0] == "" || scope[3] != "tc3_request" {
+		return "`Credential` must be SecretId/Date/Service/tc3_request"
+	}
+	c.secretID, c.date, c.service = scope[0], scope[1], scope[2]
+	if _, err := time.Parse(time.DateOnly, c.date); err != nil {
+		return "`Date` in Credential not valid format"
+	}
+	if c.service == "" {
+		return "`Service` in Credential not valid"
+	}
+	return ""
+}
+
+// parseSignedHeaders parses the SignedHeaders field: sorted, distinct,
+// lower-case names that include the two the spec requires.
+func (c *credential) parseSignedHeaders(s string) string {
+	c.signedHeaders = strings.Split(s, ";")
+	for i, h := range c.signedHeaders {
+		if h == "" || h != strings.ToLower(h) || (i > 0 && h <= c.signedHeaders[i-1]) {
+			return "`SignedHeaders` must be distinct lower-case header names in ascending order"
+		}
+	}
+	if !slices.Contains(c.signedHeaders, "content-type") || !slices.Contains(c.signedHeaders, "host") {
+		return "`SignedHeaders` must include content-type and host"
+	}
+	return ""
 }
 
 // canonicalRequest builds the canonical request of r for the given signed

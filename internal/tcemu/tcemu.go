@@ -178,74 +178,93 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if r.Method != http.MethodPost {
-		writeError(w, reqID, errorf("UnsupportedProtocol", "The emulator accepts only POST requests with a JSON body; got %s.", r.Method))
-		return
+	resp, aerr := s.answer(w, r)
+	switch {
+	case aerr != nil:
+		writeError(w, reqID, aerr)
+	case resp != nil:
+		writeResponse(w, reqID, resp)
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, reqID, errorf("UnsupportedProtocol", "The request Content-Type must be application/json."))
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		writeError(w, reqID, errorf("RequestSizeLimitExceeded", "The request body could not be read or exceeds %d bytes.", maxBody))
-		return
-	}
+}
 
+// answer runs the checks of the package comment, in their order, and then
+// the action. It returns the Response object, or the error to answer, or
+// neither when a fault has answered already or nothing is to be answered.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	body, aerr := readBody(w, r)
+	if aerr != nil {
+		return nil, aerr
+	}
 	name, a, aerr := s.authenticate(r, body)
 	if aerr != nil {
-		writeError(w, reqID, aerr)
-		return
+		return nil, aerr
 	}
-
-	fault, aerr := s.admit(name)
+	fault, limited := s.admit(name)
 	if fault != nil {
-		if fault.Delay > 0 {
-			t := time.NewTimer(fault.Delay)
-			select {
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
-		switch {
-		case fault.Status != 0:
-			status := fault.Status
-			if status < 100 || status > 999 {
-				// net/http refuses such codes; answer as a broken gateway.
-				status = http.StatusBadGateway
-			}
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(status)
-			fmt.Fprintf(w, "<html><head><title>%d %s</title></head><body><center><h1>%d %s</h1></center></body></html>\n",
-				status, http.StatusText(status), status, http.StatusText(status))
-			return
-		case fault.Code != "":
-			writeError(w, reqID, errorf(fault.Code, "Injected fault %s.", fault.Code))
-			return
+		if done, aerr := serveFault(w, r, fault); done {
+			return nil, aerr
 		}
 	}
-	if aerr != nil {
-		writeError(w, reqID, aerr)
-		return
+	if limited != nil {
+		return nil, limited
 	}
-
 	if a.needsRegion && r.Header.Get("X-TC-Region") == "" {
-		writeError(w, reqID, errorf("MissingParameter", "The request is missing a required parameter `Region`."))
-		return
+		return nil, errorf("MissingParameter", "The request is missing a required parameter `Region`.")
 	}
 	var params map[string]json.RawMessage
 	if err := json.Unmarshal(body, &params); err != nil || params == nil {
-		writeError(w, reqID, errorf("InvalidParameter", "The request body is not a valid JSON object."))
-		return
+		return nil, errorf("InvalidParameter", "The request body is not a valid JSON object.")
 	}
-	resp, aerr := a.serve(s, params)
-	if aerr != nil {
-		writeError(w, reqID, aerr)
-		return
+	return a.serve(s, params)
+}
+
+// readBody checks the protocol of r (POST with a JSON body within the size
+// limit) and reads the body.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	if r.Method != http.MethodPost {
+		return nil, errorf("UnsupportedProtocol", "The emulator accepts only POST requests with a JSON body; got %s.", r.Method)
 	}
-	writeResponse(w, reqID, resp)
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return nil, errorf("UnsupportedProtocol", "The request Content-Type must be application/json.")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return nil, errorf("RequestSizeLimitExceeded", "The request body could not be read or exceeds %d bytes.", maxBody)
+	}
+	return body, nil
+}
+
+// serveFault serves an injected fault: it waits its delay, then answers a
+// gateway's HTTP status itself or returns the API error to answer. done is
+// false when the request is to be served normally after the delay, and
+// true with a nil error when the answer is given, or is not to be given
+// because the request's context ended during the delay.
+func serveFault(w http.ResponseWriter, r *http.Request, f *Fault) (done bool, aerr *apiError) {
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-r.Context().Done():
+			t.Stop()
+			return true, nil
+		case <-t.C:
+		}
+	}
+	switch {
+	case f.Status != 0:
+		status := f.Status
+		if status < 100 || status > 999 {
+			// net/http refuses such codes; answer as a broken gateway.
+			status = http.StatusBadGateway
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "<html><head><title>%d %s</title></head><body><center><h1>%d %s</h1></center></body></html>\n",
+			status, http.StatusText(status), status, http.StatusText(status))
+		return true, nil
+	case f.Code != "":
+		return true, errorf(f.Code, "Injected fault %s.", f.Code)
+	}
+	return false, nil
 }
 
 // admit records an authenticated request of an action and decides its
@@ -320,23 +339,26 @@ func (s *Server) SetFaults(fn func(action string) *Fault) {
 // to them afterwards: faults, rate-limit refusals and parameter errors
 // count.
 func (s *Server) Calls(action string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st := s.stats[action]; st != nil {
-		return st.calls
-	}
-	return 0
+	calls, _ := s.counts(action)
+	return calls
 }
 
 // MaxRate reports the most requests of the action seen in any rolling
 // one-second window, counting those refused for rate.
 func (s *Server) MaxRate(action string) int {
+	_, maxRate := s.counts(action)
+	return maxRate
+}
+
+// counts returns the action's call count and highest rate, zero for an
+// action never called.
+func (s *Server) counts(action string) (calls, maxRate int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st := s.stats[action]; st != nil {
-		return st.maxRate
+		return st.calls, st.maxRate
 	}
-	return 0
+	return 0, 0
 }
 
 // writeResponse answers {"Response": obj + RequestId}. obj is a JSON object

@@ -27,11 +27,26 @@ func (e Endpoint) String() string { return e.Scheme + "://" + e.Host }
 // request path; user information, queries and fragments are refused, so
 // that no secret hides in the setting.
 func ParseEndpoint(s string) (Endpoint, error) {
+	u, err := parseEndpointURL(s)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	if err := checkEndpointParts(u); err != nil {
+		return Endpoint{}, err
+	}
+	if err := checkEndpointHost(u); err != nil {
+		return Endpoint{}, err
+	}
+	return Endpoint{Scheme: u.Scheme, Host: u.Host}, nil
+}
+
+// parseEndpointURL parses s as a URL, https when it names no scheme.
+func parseEndpointURL(s string) (*url.URL, error) {
 	if s == "" {
-		return Endpoint{}, errors.New("endpoint is empty")
+		return nil, errors.New("endpoint is empty")
 	}
 	if strings.TrimSpace(s) != s || strings.ContainsAny(s, " \t\r\n\\") {
-		return Endpoint{}, errors.New("endpoint contains white space or a backslash")
+		return nil, errors.New("endpoint contains white space or a backslash")
 	}
 	raw := s
 	if !strings.Contains(s, "://") {
@@ -45,28 +60,39 @@ func ParseEndpoint(s string) (Endpoint, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return Endpoint{}, fmt.Errorf("endpoint is not a host or URL: %w", err)
+		return nil, fmt.Errorf("endpoint is not a host or URL: %w", err)
 	}
+	return u, nil
+}
+
+// checkEndpointParts refuses every part of a URL but the scheme and host.
+func checkEndpointParts(u *url.URL) error {
 	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
-		return Endpoint{}, fmt.Errorf("endpoint scheme %q is not http or https", u.Scheme)
+		return fmt.Errorf("endpoint scheme %q is not http or https", u.Scheme)
 	case u.User != nil:
-		return Endpoint{}, errors.New("endpoint must not carry user information")
+		return errors.New("endpoint must not carry user information")
 	case u.Opaque != "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return Endpoint{}, errors.New("endpoint must be a host, without a path, query or fragment")
+		return errors.New("endpoint must be a host, without a path, query or fragment")
 	case u.Hostname() == "":
-		return Endpoint{}, errors.New("endpoint has no host")
+		return errors.New("endpoint has no host")
 	}
+	return nil
+}
+
+// checkEndpointHost checks the port, when there is one, and that the host
+// is an IP address or a DNS name.
+func checkEndpointHost(u *url.URL) error {
 	if p := u.Port(); p != "" || strings.HasSuffix(u.Host, ":") {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return Endpoint{}, fmt.Errorf("endpoint port %q is not a number from 1 to 65535", p)
+			return fmt.Errorf("endpoint port %q is not a number from 1 to 65535", p)
 		}
 	}
 	if h := u.Hostname(); net.ParseIP(h) == nil && !validHostname(h) {
-		return Endpoint{}, fmt.Errorf("endpoint host %q is not a valid host name", h)
+		return fmt.Errorf("endpoint host %q is not a valid host name", h)
 	}
-	return Endpoint{Scheme: u.Scheme, Host: u.Host}, nil
+	return nil
 }
 
 // validHostname accepts DNS names: dot-separated labels of letters, digits,

@@ -2,7 +2,7 @@
 // process start to serving, the way each platform sees it. scripts/coldstart.sh
 // builds bootstrap and runs it; docs/PERFORMANCE.md explains the method.
 //
-//	go run ./loadtest/coldstart -bootstrap dist/build/amd64/bootstrap -n 20
+//	go run ./scripts/coldstart -bootstrap dist/build/amd64/bootstrap -n 20
 //
 // Every run starts a new process, configured as in production (basic push
 // authentication, API keys, a signed webhook; nothing is contacted during
@@ -32,7 +32,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -45,7 +44,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/loopback"
 	"github.com/ccc-enricher/ccc-enricher/internal/scf/scftest"
+	"github.com/ccc-enricher/ccc-enricher/scripts/internal/machine"
 )
 
 // productionEnv configures bootstrap as a deployment would, without any
@@ -82,7 +83,7 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
-	fmt.Printf("cold start of %s (%.1f MB), %d runs per mode, on %s, %d CPUs\n\n", *bin, float64(fi.Size())/1e6, *n, cpuModel(), runtime.NumCPU())
+	fmt.Printf("cold start of %s (%.1f MB), %d runs per mode, on %s, %d CPUs\n\n", *bin, float64(fi.Size())/1e6, *n, machine.CPUModel(), runtime.NumCPU())
 	fmt.Println("| mode | from exec to | median ms | p90 ms | min ms | max ms |")
 	fmt.Println("|---|---|---:|---:|---:|---:|")
 	for _, m := range strings.Split(*modes, ",") {
@@ -155,7 +156,7 @@ func lambda(bin string) ([]time.Duration, error) {
 	next, resp := make(chan time.Time, 1), make(chan time.Time, 1)
 	served := false
 	var mu sync.Mutex
-	api := http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	api, err := loopback.Listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		switch {
 		case r.Method == "GET" && r.URL.Path == "/2018-06-01/runtime/invocation/next":
@@ -183,14 +184,12 @@ func lambda(bin string) ([]time.Duration, error) {
 			w.WriteHeader(http.StatusAccepted)
 			fmt.Fprintf(os.Stderr, "coldstart: unexpected %s %s: %s\n", r.Method, r.URL.Path, b)
 		}
-	})}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	}))
 	if err != nil {
 		return nil, err
 	}
-	go api.Serve(ln)
 	defer api.Close()
-	cmd, t0, err := start(bin, "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(), "AWS_LAMBDA_FUNCTION_NAME=ccc-enricher",
+	cmd, t0, err := start(bin, "AWS_LAMBDA_RUNTIME_API="+api.Addr, "AWS_LAMBDA_FUNCTION_NAME=ccc-enricher",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128", "AWS_REGION=eu-west-1", "_HANDLER=bootstrap")
 	if err != nil {
 		return nil, err
@@ -233,16 +232,18 @@ func scf(bin string) ([]time.Duration, error) {
 	if res.Error || !strings.Contains(string(res.Body), `"statusCode":200`) {
 		return nil, fmt.Errorf("healthz reply %s", res.Body)
 	}
+	// The measure counts only for a runtime that keeps the protocol.
+	if err := emu.Err(); err != nil {
+		return nil, fmt.Errorf("runtime API protocol violations:\n%w", err)
+	}
 	return d, nil
 }
 
 func local(bin string) ([]time.Duration, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
 	url := fmt.Sprintf("http://127.0.0.1:%d/healthz", port)
 	cmd, t0, err := start(bin, "PORT="+strconv.Itoa(port))
@@ -285,12 +286,11 @@ func rieBinary(flagValue string) (string, error) {
 // rieInit runs bootstrap under aws-lambda-rie for one invocation and
 // returns the init duration RIE reports.
 func rieInit(rie, bin string) ([]time.Duration, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, bin)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "AWS_REGION=eu-west-1"}, productionEnv...)
 	pr, pw := io.Pipe()
@@ -332,17 +332,4 @@ func rieInit(rie, bin string) ([]time.Duration, error) {
 	case <-time.After(10 * time.Second):
 		return nil, errors.New("no INIT REPORT from aws-lambda-rie")
 	}
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "model name"); ok {
-			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-		}
-	}
-	return runtime.GOARCH
 }

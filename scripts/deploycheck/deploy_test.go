@@ -679,9 +679,10 @@ func TestScripts(t *testing.T) {
 
 func TestShellcheck(t *testing.T) {
 	bin := tool(t, "shellcheck", "CCC_ENRICHER_REQUIRE_SHELLCHECK", "apt-get install shellcheck")
-	args := make([]string, len(scripts))
-	for i, s := range scripts {
-		args[i] = filepath.Join("scripts", s)
+	// -x follows the scripts' source directives into scripts/lib.sh.
+	args := []string{"-x"}
+	for _, s := range scripts {
+		args = append(args, filepath.Join("scripts", s))
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = root

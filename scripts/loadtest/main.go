@@ -1,8 +1,8 @@
 // Command loadtest measures ccc-enricher under load on loopback. It is not
 // part of the test suite: run it by hand, on a quiet machine.
 //
-//	go run ./loadtest                       # steps 1,4,16,64,256, 10 s each
-//	go run ./loadtest -steps 1,16 -duration 5s
+//	go run ./scripts/loadtest               # steps 1,4,16,64,256, 10 s each
+//	go run ./scripts/loadtest -steps 1,16 -duration 5s
 //
 // It builds bootstrap from ./function (or runs -bootstrap) as its own
 // process, the local HTTP server, wired as in production from the
@@ -34,7 +34,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -51,7 +50,9 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/loopback"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
+	"github.com/ccc-enricher/ccc-enricher/scripts/internal/machine"
 )
 
 const (
@@ -114,7 +115,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	// The CCC API emulator, replaced by a fresh one at each step so that
 	// each step's rate is its own.
 	var emu atomic.Pointer[tcemu.Server]
-	api, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { emu.Load().ServeHTTP(w, r) }))
+	api, err := loopback.Listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { emu.Load().ServeHTTP(w, r) }))
 	if err != nil {
 		return err
 	}
@@ -123,7 +124,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hook, err := listen(rcv)
+	hook, err := loopback.Listen(rcv)
 	if err != nil {
 		return err
 	}
@@ -144,7 +145,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 			return fmt.Errorf("go build: %v\n%s", err, b)
 		}
 	}
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return err
 	}
@@ -176,7 +177,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	}
 
 	fmt.Fprintf(out, "ccc-enricher load test: %s, %d CPUs, %s; bootstrap as its own process (pid %d), CCC_RATE_LIMIT=%s, REQUEST_TIMEOUT=%s, LOG_LEVEL=%s\n\n",
-		cpuModel(), runtime.NumCPU(), runtime.Version(), fn.Process.Pid, c.rate, c.requestTimeout, c.logLevel)
+		machine.CPUModel(), runtime.NumCPU(), runtime.Version(), fn.Process.Pid, c.rate, c.requestTimeout, c.logLevel)
 	fmt.Fprintln(out, "| clients or arrivals | pushes | pushes/s | p50 ms | p99 ms | max ms | ErrCodes | CCC max/s | CCC calls | delivered | acked, not delivered | fn CPU ms/push | fn RSS MB | fn peak RSS MB |")
 	fmt.Fprintln(out, "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4096}, Timeout: c.requestTimeout + 30*time.Second}
@@ -441,30 +442,6 @@ func (rc *receiver) count(session string) int {
 	return rc.sessions[session]
 }
 
-type server struct {
-	*http.Server
-	Addr string
-}
-
-func listen(h http.Handler) (*server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	s := &server{Server: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}, Addr: ln.Addr().String()}
-	go s.Serve(ln)
-	return s, nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 func waitHealthy(ctx context.Context, url string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -520,19 +497,6 @@ func cpuTime(pid int) time.Duration {
 	utime, _ := strconv.ParseInt(fields[11], 10, 64)
 	stime, _ := strconv.ParseInt(fields[12], 10, 64)
 	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "model name"); ok {
-			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-		}
-	}
-	return runtime.GOARCH
 }
 
 // tail keeps the end of the function's log, to show if it fails.
