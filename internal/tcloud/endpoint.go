@@ -47,26 +47,35 @@ func ParseEndpoint(s string) (Endpoint, error) {
 		}
 		return Endpoint{}, fmt.Errorf("endpoint is not a host or URL: %w", err)
 	}
+	if err := checkURL(u); err != nil {
+		return Endpoint{}, err
+	}
+	return Endpoint{Scheme: u.Scheme, Host: u.Host}, nil
+}
+
+// checkURL checks a parsed endpoint: http or https to a host (and port),
+// nothing more.
+func checkURL(u *url.URL) error {
 	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
-		return Endpoint{}, fmt.Errorf("endpoint scheme %q is not http or https", u.Scheme)
+		return fmt.Errorf("endpoint scheme %q is not http or https", u.Scheme)
 	case u.User != nil:
-		return Endpoint{}, errors.New("endpoint must not carry user information")
+		return errors.New("endpoint must not carry user information")
 	case u.Opaque != "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return Endpoint{}, errors.New("endpoint must be a host, without a path, query or fragment")
+		return errors.New("endpoint must be a host, without a path, query or fragment")
 	case u.Hostname() == "":
-		return Endpoint{}, errors.New("endpoint has no host")
+		return errors.New("endpoint has no host")
 	}
 	if p := u.Port(); p != "" || strings.HasSuffix(u.Host, ":") {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return Endpoint{}, fmt.Errorf("endpoint port %q is not a number from 1 to 65535", p)
+			return fmt.Errorf("endpoint port %q is not a number from 1 to 65535", p)
 		}
 	}
 	if h := u.Hostname(); net.ParseIP(h) == nil && !validHostname(h) {
-		return Endpoint{}, fmt.Errorf("endpoint host %q is not a valid host name", h)
+		return fmt.Errorf("endpoint host %q is not a valid host name", h)
 	}
-	return Endpoint{Scheme: u.Scheme, Host: u.Host}, nil
+	return nil
 }
 
 // validHostname accepts DNS names: dot-separated labels of letters, digits,
