@@ -15,23 +15,15 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
 	"github.com/ccc-enricher/ccc-enricher/handler"
-	"github.com/ccc-enricher/ccc-enricher/internal/awslambda"
+	"github.com/ccc-enricher/ccc-enricher/internal/awssecret"
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
+	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
-	"github.com/ccc-enricher/ccc-enricher/internal/scf"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcloud"
-)
-
-type platform int
-
-const (
-	platformLocal platform = iota
-	platformAWS
-	platformSCF
 )
 
 // app is the wired program: one handler and the jobs, built once per
@@ -42,6 +34,9 @@ type app struct {
 	handler  http.Handler
 	enricher *enrich.Enricher
 	ccc      *cccapi.Client
+	// jobs are the scheduled jobs, by the names a platform's timer or
+	// schedule gives.
+	jobs platform.Jobs
 	// sample is the embedded emulator's sample call, when CCC_ENDPOINT=emulator.
 	sample  *tcemu.Sample
 	closers []func()
@@ -54,9 +49,10 @@ const (
 	emulatorSecretKey = "emulatorSecretKeyEXAMPLE000000000"
 )
 
-func newApp(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger, p platform) (*app, error) {
+func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log}
-	cred, endpoint, err := a.tencent(ctx, getenv, p)
+	a.jobs = platform.Jobs{"reconcile": a.reconcileJob}
+	cred, endpoint, err := a.tencent(ctx)
 	if err != nil {
 		a.close()
 		return nil, err
@@ -121,8 +117,10 @@ func newApp(ctx context.Context, cfg *config.Config, getenv func(string) string,
 
 // tencent returns the credential and CCC endpoint for the platform. With
 // CCC_ENDPOINT=emulator it starts the embedded emulator on loopback and
-// returns its key pair, so that everything runs offline.
-func (a *app) tencent(ctx context.Context, getenv func(string) string, p platform) (common.CredentialIface, string, error) {
+// returns its key pair, so that everything runs offline; on Lambda, a
+// Secrets Manager secret holds the key pair when the configuration names
+// one.
+func (a *app) tencent(ctx context.Context) (common.CredentialIface, string, error) {
 	if a.cfg.CCC.Endpoint == config.EmulatorEndpoint {
 		emu := tcemu.New(tcemu.Options{SecretID: emulatorSecretID, SecretKey: emulatorSecretKey})
 		sample, err := tcemu.LoadSamples(emu, time.Now())
@@ -145,18 +143,22 @@ func (a *app) tencent(ctx context.Context, getenv func(string) string, p platfor
 			"addr", ln.Addr().String(), "samples", dir)
 		return tcloud.StaticCredential(emulatorSecretID, emulatorSecretKey, ""), "http://" + ln.Addr().String(), nil
 	}
-	if arn := getenv("TENCENTCLOUD_SECRET_ARN"); arn != "" && p == platformAWS {
+	if arn := a.cfg.Tencent.SecretARN; arn != "" && a.cfg.Runtime.Platform == config.PlatformLambda {
 		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 		if err != nil {
 			return nil, "", fmt.Errorf("TENCENTCLOUD_SECRET_ARN: load AWS config: %w", err)
 		}
-		id, key, err := awslambda.TencentSecret(ctx, awsCfg, arn)
+		id, key, err := awssecret.TencentSecret(ctx, awsCfg, arn)
 		if err != nil {
 			return nil, "", fmt.Errorf("TENCENTCLOUD_SECRET_ARN: %w", err)
 		}
 		return tcloud.StaticCredential(id, key, ""), a.cfg.CCC.Endpoint, nil
 	}
-	cred, err := tcloud.CredentialFromEnv(getenv)
+	sources, err := a.cfg.Tencent.Credentials()
+	if err != nil {
+		return nil, "", err
+	}
+	cred, err := tcloud.NewCredential(sources)
 	if err != nil {
 		return nil, "", err
 	}
@@ -183,13 +185,4 @@ func (a *app) close() {
 	for _, c := range a.closers {
 		c()
 	}
-}
-
-// scfJobs and awsJobs name the scheduled jobs for each platform's timer.
-func (a *app) scfJobs() map[string]scf.Job {
-	return map[string]scf.Job{"reconcile": a.reconcileJob}
-}
-
-func (a *app) awsJobs() map[string]awslambda.Job {
-	return map[string]awslambda.Job{"reconcile": a.reconcileJob}
 }

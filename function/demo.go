@@ -57,7 +57,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	a, err := newApp(ctx, cfg, func(k string) string { return env[k] }, newLogger(os.Stderr, cfg.LogLevel), platformLocal)
+	a, err := newApp(ctx, cfg, newLogger(os.Stderr, cfg.LogLevel))
 	if err != nil {
 		return err
 	}

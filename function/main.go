@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -34,19 +33,22 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:]); err != nil {
+	// The environment is read by config.Load alone, here or in the
+	// subcommands once their flags are parsed.
+	if err := run(context.Background(), os.Args[1:], os.Getenv); err != nil {
 		fmt.Fprintln(os.Stderr, "ccc-enricher:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string) error {
+func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "demo":
 			return demo(ctx, os.Stdout, os.Stderr)
 		case "reconcile", "backfill":
-			return runCommand(ctx, args)
+			c := &command{getenv: getenv, stdout: os.Stdout, stderr: os.Stderr}
+			return c.run(ctx, args)
 		case "-h", "-help", "--help", "help":
 			fmt.Fprint(os.Stdout, usage)
 			return nil
@@ -54,31 +56,30 @@ func run(ctx context.Context, args []string) error {
 			return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 		}
 	}
-	cfg, err := config.Load(os.Getenv)
+	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
 	log := newLogger(os.Stderr, cfg.LogLevel)
 	slog.SetDefault(log) // the platform adapters log through the default logger
-	switch {
-	case os.Getenv("AWS_LAMBDA_RUNTIME_API") != "":
-		a, err := newApp(ctx, cfg, os.Getenv, log, platformAWS)
+	switch cfg.Runtime.Platform {
+	case config.PlatformLambda:
+		a, err := newApp(ctx, cfg, log)
 		if err != nil {
 			return err
 		}
-		lambda.Start(awslambda.NewHandler(a.handler, a.awsJobs(), a.redrive))
+		lambda.Start(awslambda.NewHandler(a.handler, a.jobs, a.redrive))
 		return nil
-	case os.Getenv("SCF_RUNTIME_API") != "":
-		a, err := newApp(ctx, cfg, os.Getenv, log, platformSCF)
+	case config.PlatformSCF:
+		a, err := newApp(ctx, cfg, log)
 		if err != nil {
 			return err
 		}
-		addr := net.JoinHostPort(os.Getenv("SCF_RUNTIME_API"), os.Getenv("SCF_RUNTIME_API_PORT"))
-		return scf.Serve(ctx, addr, a.handler, a.scfJobs(), a.redrive)
+		return scf.Serve(ctx, cfg.Runtime.SCFRuntimeAPI, a.handler, a.jobs, a.redrive)
 	default:
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		a, err := newApp(ctx, cfg, os.Getenv, log, platformLocal)
+		a, err := newApp(ctx, cfg, log)
 		if err != nil {
 			return err
 		}

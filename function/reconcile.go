@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -41,13 +40,8 @@ func (a *app) reconciler(log *slog.Logger) *reconcile.Reconciler {
 	}
 }
 
-// runCommand runs the reconcile and backfill subcommands.
-func runCommand(ctx context.Context, args []string) error {
-	c := &command{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr}
-	return c.run(ctx, args)
-}
-
-// command is a subcommand's surroundings, apart for tests.
+// command is a subcommand's surroundings, apart for tests. getenv goes to
+// config.Load and nowhere else.
 type command struct {
 	getenv         func(string) string
 	stdout, stderr io.Writer
@@ -119,54 +113,116 @@ func (c *command) reconcile(ctx context.Context, args []string) error {
 	return err
 }
 
-func (c *command) backfill(ctx context.Context, args []string) error {
+// backfillFlags are the flags of the backfill subcommand.
+type backfillFlags struct {
+	fs          *flag.FlagSet
+	from, to    timeFlag
+	appID       *int64
+	dryRun      *bool
+	mode        *string
+	window      *time.Duration
+	maxFailures *int
+}
+
+func newBackfillFlags() *backfillFlags {
 	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
-	var from, to timeFlag
-	appID := fs.Int64("sdk-app-id", 0, "the CCC application `id` (default: the only one in CCC_SDK_APP_IDS)")
-	fs.Var(&from, "from", "deliver the calls that ended at or after this `time` (required)")
-	fs.Var(&to, "to", "and before this `time` (default now)")
-	dryRun := fs.Bool("dry-run", false, "list the calls, send nothing")
-	mode := fs.String("mode", "", "`detail` (call DescribeSessionDetail) or cdr-only (default RECONCILE_MODE)")
-	window := fs.Duration("window", reconcile.MaxWindow, "list calls one `span` of end times at a time, 1m to 24h; smaller resumes finer")
-	maxFailures := fs.Int("max-failures", reconcile.DefaultMaxFailures, "stop after `n` failed calls; 0 means never")
-	if done, err := c.parse(fs, backfillUsage, args); done || err != nil {
-		return err
-	}
-	now := time.Now()
-	if !to.set {
-		to.t = now
+	b := &backfillFlags{fs: fs}
+	b.appID = fs.Int64("sdk-app-id", 0, "the CCC application `id` (default: the only one in CCC_SDK_APP_IDS)")
+	fs.Var(&b.from, "from", "deliver the calls that ended at or after this `time` (required)")
+	fs.Var(&b.to, "to", "and before this `time` (default now)")
+	b.dryRun = fs.Bool("dry-run", false, "list the calls, send nothing")
+	b.mode = fs.String("mode", "", "`detail` (call DescribeSessionDetail) or cdr-only (default RECONCILE_MODE)")
+	b.window = fs.Duration("window", reconcile.MaxWindow, "list calls one `span` of end times at a time, 1m to 24h; smaller resumes finer")
+	b.maxFailures = fs.Int("max-failures", reconcile.DefaultMaxFailures, "stop after `n` failed calls; 0 means never")
+	return b
+}
+
+// check checks the flags among themselves, before the configuration is
+// read; -to defaults to now.
+func (b *backfillFlags) check(now time.Time) error {
+	if !b.to.set {
+		b.to.t = now
 	}
 	switch {
-	case !from.set:
+	case !b.from.set:
 		return errors.New("-from is required: the end time of the first calls to deliver")
-	case !to.t.After(from.t):
-		return fmt.Errorf("-to %s is not after -from %s", stamp(to.t), stamp(from.t))
-	case from.t.Before(reconcile.Oldest(now)):
-		return fmt.Errorf("-from %s is more than 180 days ago: CCC lists the calls of the last 180 days (from %s)", stamp(from.t), stamp(reconcile.Oldest(now).Add(time.Minute)))
-	case *mode != "" && *mode != config.ReconcileDetail && *mode != config.ReconcileCDROnly:
-		return fmt.Errorf("-mode %q: want detail or cdr-only", *mode)
-	case *window < time.Minute || *window > reconcile.MaxWindow:
-		return fmt.Errorf("-window %s: want 1m to 24h", *window)
-	case *maxFailures < 0:
-		return fmt.Errorf("-max-failures %d: want 0 or more", *maxFailures)
+	case !b.to.t.After(b.from.t):
+		return fmt.Errorf("-to %s is not after -from %s", stamp(b.to.t), stamp(b.from.t))
+	case b.from.t.Before(reconcile.Oldest(now)):
+		return fmt.Errorf("-from %s is more than 180 days ago: CCC lists the calls of the last 180 days (from %s)", stamp(b.from.t), stamp(reconcile.Oldest(now).Add(time.Minute)))
+	case *b.mode != "" && *b.mode != config.ReconcileDetail && *b.mode != config.ReconcileCDROnly:
+		return fmt.Errorf("-mode %q: want detail or cdr-only", *b.mode)
+	case *b.window < time.Minute || *b.window > reconcile.MaxWindow:
+		return fmt.Errorf("-window %s: want 1m to 24h", *b.window)
+	case *b.maxFailures < 0:
+		return fmt.Errorf("-max-failures %d: want 0 or more", *b.maxFailures)
 	}
+	return nil
+}
 
+// pickApp checks -sdk-app-id against the configured applications, and
+// defaults it to the only one.
+func (b *backfillFlags) pickApp(ids []int64) error {
+	switch {
+	case *b.appID == 0 && len(ids) == 1:
+		*b.appID = ids[0]
+	case *b.appID == 0:
+		return fmt.Errorf("-sdk-app-id is required: one of CCC_SDK_APP_IDS (%s)", joinIDs(ids))
+	case !slices.Contains(ids, *b.appID):
+		return fmt.Errorf("-sdk-app-id %d is not in CCC_SDK_APP_IDS (%s)", *b.appID, joinIDs(ids))
+	}
+	return nil
+}
+
+// rangeOf is the range the flags ask for; a dry run lists its calls on
+// stdout.
+func (b *backfillFlags) rangeOf(stdout io.Writer, progress func(reconcile.Progress)) reconcile.Range {
+	rg := reconcile.Range{
+		SdkAppID: *b.appID, From: b.from.t, To: b.to.t, Window: *b.window, DryRun: *b.dryRun,
+		Progress: progress, MaxFailures: *b.maxFailures,
+	}
+	if *b.maxFailures == 0 {
+		rg.MaxFailures = -1
+	}
+	if *b.dryRun {
+		rg.List = func(call reconcile.Call) {
+			fmt.Fprintf(stdout, "%s\t%d\t%s\t%s\n", stamp(call.End), call.SdkAppID, call.SessionID, call.RecordID)
+		}
+	}
+	return rg
+}
+
+// resume is the command that carries on from where a backfill stopped,
+// with the same flags.
+func (b *backfillFlags) resume(sum reconcile.Summary) string {
+	resume := []string{"bootstrap", "backfill", "-sdk-app-id", strconv.FormatInt(*b.appID, 10), "-from", stamp(sum.Done), "-to", stamp(sum.End)}
+	b.fs.Visit(func(f *flag.Flag) {
+		if !slices.Contains([]string{"sdk-app-id", "from", "to"}, f.Name) {
+			resume = append(resume, "-"+f.Name+"="+f.Value.String())
+		}
+	})
+	return strings.Join(resume, " ")
+}
+
+func (c *command) backfill(ctx context.Context, args []string) error {
+	b := newBackfillFlags()
+	if done, err := c.parse(b.fs, backfillUsage, args); done || err != nil {
+		return err
+	}
+	if err := b.check(time.Now()); err != nil {
+		return err
+	}
 	cfg, err := config.Load(c.getenv)
 	if err != nil {
 		return err
 	}
-	switch ids := cfg.Push.SdkAppIDs; {
-	case *appID == 0 && len(ids) == 1:
-		*appID = ids[0]
-	case *appID == 0:
-		return fmt.Errorf("-sdk-app-id is required: one of CCC_SDK_APP_IDS (%s)", joinIDs(ids))
-	case !slices.Contains(ids, *appID):
-		return fmt.Errorf("-sdk-app-id %d is not in CCC_SDK_APP_IDS (%s)", *appID, joinIDs(ids))
+	if err := b.pickApp(cfg.Push.SdkAppIDs); err != nil {
+		return err
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ui := &progress{w: c.stderr, tty: isTerminal(c.stderr), window: *window}
+	ui := &progress{w: c.stderr, tty: isTerminal(c.stderr), window: *b.window}
 	a, log, err := c.app(ctx, cfg, ui)
 	if err != nil {
 		return err
@@ -174,51 +230,37 @@ func (c *command) backfill(ctx context.Context, args []string) error {
 	defer a.close()
 
 	r := a.reconciler(log)
-	if *mode != "" {
-		r.CDROnly = *mode == config.ReconcileCDROnly
+	if *b.mode != "" {
+		r.CDROnly = *b.mode == config.ReconcileCDROnly
 	}
-	rg := reconcile.Range{
-		SdkAppID: *appID, From: from.t, To: to.t, Window: *window, DryRun: *dryRun,
-		Progress: ui.update, MaxFailures: *maxFailures,
-	}
-	if *maxFailures == 0 {
-		rg.MaxFailures = -1
-	}
-	if *dryRun {
-		rg.List = func(call reconcile.Call) {
-			fmt.Fprintf(c.stdout, "%s\t%d\t%s\t%s\n", stamp(call.End), call.SdkAppID, call.SessionID, call.RecordID)
-		}
-	}
-	sum, err := r.Backfill(ctx, rg)
+	sum, err := r.Backfill(ctx, b.rangeOf(c.stdout, ui.update))
 	ui.clear()
+	c.summarise(b, r.CDROnly, sum)
+	if err == nil {
+		fmt.Fprintf(c.stderr, "done up to %s: complete\n", stamp(sum.End))
+		return nil
+	}
+	fmt.Fprintf(c.stderr, "done up to %s; resume with -from %s:\n  %s\n", stamp(sum.Done), stamp(sum.Done), b.resume(sum))
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w", err)
+	}
+	return err
+}
 
+// summarise prints what a backfill did.
+func (c *command) summarise(b *backfillFlags, cdrOnly bool, sum reconcile.Summary) {
 	m := "detail"
-	if r.CDROnly {
+	if cdrOnly {
 		m = "cdr-only"
 	}
-	fmt.Fprintf(c.stderr, "backfill of SdkAppId %d, calls that ended from %s to %s (%s):\n", *appID, stamp(sum.Start), stamp(sum.End), m)
-	if *dryRun {
+	fmt.Fprintf(c.stderr, "backfill of SdkAppId %d, calls that ended from %s to %s (%s):\n", *b.appID, stamp(sum.Start), stamp(sum.End), m)
+	if *b.dryRun {
 		fmt.Fprintf(c.stderr, "  dry run: %d sessions seen on %s, %d in range, %d would be sent, %d invalid\n",
 			sum.Seen, pages(sum.Pages), sum.InSlot, sum.Listed, sum.Failed)
 	} else {
 		fmt.Fprintf(c.stderr, "  %d sessions seen on %s, %d in range: %d forwarded, %d dead-lettered, %d partial, %d failed\n",
 			sum.Seen, pages(sum.Pages), sum.InSlot, sum.Forwarded, sum.DeadLettered, sum.Partial, sum.Failed)
 	}
-	if err == nil {
-		fmt.Fprintf(c.stderr, "done up to %s: complete\n", stamp(sum.End))
-		return nil
-	}
-	resume := []string{"bootstrap", "backfill", "-sdk-app-id", strconv.FormatInt(*appID, 10), "-from", stamp(sum.Done), "-to", stamp(sum.End)}
-	fs.Visit(func(f *flag.Flag) {
-		if !slices.Contains([]string{"sdk-app-id", "from", "to"}, f.Name) {
-			resume = append(resume, "-"+f.Name+"="+f.Value.String())
-		}
-	})
-	fmt.Fprintf(c.stderr, "done up to %s; resume with -from %s:\n  %s\n", stamp(sum.Done), stamp(sum.Done), strings.Join(resume, " "))
-	if ctx.Err() != nil {
-		return fmt.Errorf("interrupted: %w", err)
-	}
-	return err
 }
 
 // parse parses a subcommand's flags. done means -h was asked for and the
@@ -241,12 +283,14 @@ func (c *command) parse(fs *flag.FlagSet, usage string, args []string) (done boo
 	return false, nil
 }
 
-// app wires the function as the configuration says, logging to logw.
+// app wires the function as the configuration says, logging to logw. A
+// subcommand runs locally, whatever platform the environment describes.
 func (c *command) app(ctx context.Context, cfg *config.Config, logw io.Writer) (*app, *slog.Logger, error) {
 	var level slog.Level
 	level.UnmarshalText([]byte(cfg.LogLevel))
 	log := slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: level}))
-	a, err := newApp(ctx, cfg, c.getenv, log, platformLocal)
+	cfg.Runtime = config.Runtime{Platform: config.PlatformLocal}
+	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -310,88 +354,4 @@ func joinIDs(ids []int64) string {
 		s[i] = strconv.FormatInt(id, 10)
 	}
 	return strings.Join(s, ", ")
-}
-
-// isTerminal reports whether w is a terminal, where a bar redrawn in place
-// reads well; elsewhere (a file, CI, a pipe) whole lines do.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// progress shows a backfill's progress on w: a bar redrawn in place on a
-// terminal, else a line per window done and at most one every
-// plainEvery. It is also the log's writer, so that a log line does not
-// land in the middle of the bar.
-type progress struct {
-	w              io.Writer
-	tty            bool
-	window         time.Duration
-	mu             sync.Mutex
-	bar            string    // on screen, tty only
-	drawn, printed time.Time // when the bar was drawn, a plain line printed
-	lastAt         time.Time
-}
-
-const (
-	barWidth   = 30
-	redrawGap  = 100 * time.Millisecond
-	plainEvery = 10 * time.Second
-)
-
-func (p *progress) update(pr reconcile.Progress) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	frac := 1.0
-	if total := pr.End.Sub(pr.Start); total > 0 {
-		frac = min(max(float64(pr.At.Sub(pr.Start))/float64(total), 0), 1)
-	}
-	counts := fmt.Sprintf("up to %s  seen %d  sent %d  dead-lettered %d  failed %d",
-		stamp(pr.At), pr.Seen, pr.Forwarded+pr.DeadLettered+pr.Listed, pr.DeadLettered, pr.Failed)
-	now := time.Now()
-	if p.tty {
-		if now.Sub(p.drawn) < redrawGap && frac < 1 {
-			return
-		}
-		n := int(frac * barWidth)
-		p.bar = fmt.Sprintf("[%s%s] %3.0f%%  %s", strings.Repeat("#", n), strings.Repeat("-", barWidth-n), frac*100, counts)
-		p.drawn = now
-		fmt.Fprint(p.w, "\r\033[K"+p.bar)
-		return
-	}
-	windowDone := pr.At.After(p.lastAt) && pr.At.After(pr.Start) && (pr.At.Equal(pr.End) || pr.At.Sub(pr.Start)%p.window == 0)
-	if windowDone || now.Sub(p.printed) >= plainEvery {
-		fmt.Fprintf(p.w, "backfill: %3.0f%% %s\n", frac*100, counts)
-		p.printed = now
-		if windowDone {
-			p.lastAt = pr.At
-		}
-	}
-}
-
-// Write writes a log line above the bar.
-func (p *progress) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar == "" {
-		return p.w.Write(b)
-	}
-	fmt.Fprint(p.w, "\r\033[K")
-	n, err := p.w.Write(b)
-	fmt.Fprint(p.w, p.bar)
-	return n, err
-}
-
-// clear removes the bar, for the summary to follow.
-func (p *progress) clear() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != "" {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.bar = ""
-	}
 }

@@ -299,15 +299,15 @@ func TestReconcileCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := newApp(context.Background(), cfg, func(k string) string { return e.env[k] }, newTestLogger(), platformSCF)
+	a, err := newApp(context.Background(), cfg, newTestLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.close()
-	if err := a.scfJobs()["reconcile"](context.Background(), at); err != nil {
+	if err := a.jobs["reconcile"](context.Background(), at); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.awsJobs()["reconcile"](context.Background(), at.Add(time.Hour)); err != nil {
+	if err := a.jobs["reconcile"](context.Background(), at.Add(time.Hour)); err != nil {
 		t.Fatal(err) // the next slot, empty
 	}
 	for id, rs := range e.received() {

@@ -20,7 +20,7 @@
 //     to keep the group's order. The invocation itself succeeds.
 //  2. EventBridge scheduled event: "detail-type" is "Scheduled Event" and
 //     "source" is "aws.events" or "aws.scheduler". It runs the job named by
-//     the string detail.job, or DefaultJob when there is none (an EventBridge
+//     the string detail.job, or platform.DefaultJob when there is none (an EventBridge
 //     schedule's detail is {}), for the event's "time".
 //  3. Job event: an object with a string "job" and no HTTP members, such as
 //     {"job":"reconcile","time":"2026-01-02T03:10:00Z"}: the constant Input
@@ -70,24 +70,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 )
-
-// Job runs a scheduled job for the time it was scheduled.
-type Job func(ctx context.Context, scheduled time.Time) error
-
-// DefaultJob is the job a scheduled event runs when it names none.
-const DefaultJob = "reconcile"
-
-// Queue processes the body of one queue message, such as a dead-lettered
-// record to redrive. A non-nil error reports the message as failed, and
-// the queue delivers it again later.
-type Queue func(ctx context.Context, body []byte) error
 
 // NewHandler returns the handler for lambda.Start. It recognises API
 // Gateway REST (payload 1.0), HTTP API (payload 2.0) and Function URL
@@ -96,7 +86,7 @@ type Queue func(ctx context.Context, body []byte) error
 // package documentation for how an event names its job); SQS events give
 // each message body to queue, unless queue is nil; anything else is an
 // error the platform sees.
-func NewHandler(h http.Handler, jobs map[string]Job, queue Queue) func(ctx context.Context, event json.RawMessage) (any, error) {
+func NewHandler(h http.Handler, jobs platform.Jobs, queue platform.Queue) func(ctx context.Context, event json.RawMessage) (any, error) {
 	d := &dispatcher{h: h, jobs: jobs, queue: queue}
 	return func(ctx context.Context, event json.RawMessage) (any, error) {
 		resp, err := d.handle(ctx, event)
@@ -111,8 +101,8 @@ func NewHandler(h http.Handler, jobs map[string]Job, queue Queue) func(ctx conte
 
 type dispatcher struct {
 	h     http.Handler
-	jobs  map[string]Job
-	queue Queue
+	jobs  platform.Jobs
+	queue platform.Queue
 }
 
 // probe holds the members that tell events apart.
@@ -127,39 +117,70 @@ type probe struct {
 	Records        json.RawMessage `json:"Records"`
 }
 
+// serveFunc serves one kind of event.
+type serveFunc func(ctx context.Context, event []byte) (any, error)
+
 func (d *dispatcher) handle(ctx context.Context, event json.RawMessage) (any, error) {
+	serve := d.route(event)
+	if serve == nil {
+		return nil, fmt.Errorf("unrecognized event: %s", platform.Describe(event))
+	}
+	return serve(ctx, event)
+}
+
+// route picks what serves event by its shape, in the order the package
+// documentation gives, or returns nil when nothing does.
+func (d *dispatcher) route(event []byte) serveFunc {
 	var p probe
-	if err := json.Unmarshal(event, &p); err != nil {
-		return nil, fmt.Errorf("unrecognized event: %s", describe(event))
+	if json.Unmarshal(event, &p) != nil {
+		return nil
 	}
-	var rc struct {
-		DomainName string          `json:"domainName"`
-		ELB        json.RawMessage `json:"elb"`
-		HTTP       struct {
-			Method string `json:"method"`
-		} `json:"http"`
-	}
-	if len(p.RequestContext) > 0 && string(p.RequestContext) != "null" {
-		if err := json.Unmarshal(p.RequestContext, &rc); err != nil {
-			return nil, fmt.Errorf("unrecognized event: %s", describe(event))
-		}
-	}
+	rc, ok := p.requestContext()
 	switch {
+	case !ok:
+		return nil
 	case d.queue != nil && isSQS(p.Records):
-		return d.sqs(ctx, event)
+		return d.sqs
 	case p.DetailType == "Scheduled Event" && (p.Source == "aws.events" || p.Source == "aws.scheduler"):
-		return d.scheduled(ctx, event)
+		return d.scheduled
 	case p.Job != "" && p.HTTPMethod == "" && p.RequestContext == nil && p.Version == "":
-		return d.jobEvent(ctx, event)
+		return d.jobEvent
+	}
+	return d.httpRoute(p, rc)
+}
+
+// requestContext holds the members of requestContext that tell the HTTP
+// events apart.
+type requestContext struct {
+	DomainName string          `json:"domainName"`
+	ELB        json.RawMessage `json:"elb"`
+	HTTP       struct {
+		Method string `json:"method"`
+	} `json:"http"`
+}
+
+// requestContext decodes the event's requestContext, when it has one; ok
+// is false when it is there but not an object.
+func (p *probe) requestContext() (rc requestContext, ok bool) {
+	if len(p.RequestContext) == 0 || string(p.RequestContext) == "null" {
+		return rc, true
+	}
+	return rc, json.Unmarshal(p.RequestContext, &rc) == nil
+}
+
+// httpRoute picks what serves an API Gateway or Function URL event, or
+// returns nil for any other event.
+func (d *dispatcher) httpRoute(p probe, rc requestContext) serveFunc {
+	switch {
 	case p.Version == "2.0" && rc.HTTP.Method != "":
 		if isFunctionURL(rc.DomainName) || p.RouteKey == nil {
-			return d.functionURL(ctx, event)
+			return d.functionURL
 		}
-		return d.httpAPI(ctx, event)
+		return d.httpAPI
 	case p.HTTPMethod != "" && (p.Version == "" || p.Version == "1.0") && len(rc.ELB) == 0:
-		return d.rest(ctx, event)
+		return d.rest
 	}
-	return nil, fmt.Errorf("unrecognized event: %s", describe(event))
+	return nil
 }
 
 // isSQS reports whether records is a non-empty list of SQS messages.
@@ -220,24 +241,6 @@ func isFunctionURL(host string) bool {
 	return strings.Contains(host, ".lambda-url.")
 }
 
-// describe names an unrecognized event by its member names: enough to tell
-// what sent it, while the values may hold credentials.
-func describe(event []byte) string {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(event, &m) != nil {
-		return "not a JSON object"
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	if len(keys) > 10 {
-		keys = append(keys[:10], "…")
-	}
-	return fmt.Sprintf("object with members %v", keys)
-}
-
 // requestID returns the invocation's AWS request id for logs.
 func requestID(ctx context.Context) string {
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
@@ -258,7 +261,7 @@ func (d *dispatcher) scheduled(ctx context.Context, event []byte) (any, error) {
 	if err := json.Unmarshal(event, &ev); err != nil {
 		return nil, fmt.Errorf("scheduled event: %w", err)
 	}
-	name := DefaultJob
+	name := platform.DefaultJob
 	var detail struct {
 		Job string `json:"job"`
 	}

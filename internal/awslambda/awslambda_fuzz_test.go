@@ -21,6 +21,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/awslambda"
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
+	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
@@ -123,7 +124,7 @@ func FuzzEventToHandler(f *testing.F) {
 		Enricher: &enrich.Enricher{Detail: detailFake{&detail.Response}, Sink: out},
 		Timeout:  10 * time.Second,
 	})
-	jobs := map[string]awslambda.Job{awslambda.DefaultJob: func(context.Context, time.Time) error { return nil }}
+	jobs := platform.Jobs{platform.DefaultJob: func(context.Context, time.Time) error { return nil }}
 	queue := func(context.Context, []byte) error { return nil }
 	lambda := awslambda.NewHandler(h, jobs, queue)
 

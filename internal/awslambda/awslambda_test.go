@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/awslambda"
+	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 )
 
@@ -285,7 +286,7 @@ func TestScheduledEvents(t *testing.T) {
 		at   time.Time
 	}
 	runs := make(chan run, 1)
-	job := func(name string, err error) awslambda.Job {
+	job := func(name string, err error) platform.Job {
 		return func(ctx context.Context, at time.Time) error {
 			if _, ok := lambdacontext.FromContext(ctx); !ok {
 				t.Errorf("job %s: context without the Lambda context", name)
@@ -294,7 +295,7 @@ func TestScheduledEvents(t *testing.T) {
 			return err
 		}
 	}
-	h := awslambda.NewHandler(echoHandler(t), map[string]awslambda.Job{
+	h := awslambda.NewHandler(echoHandler(t), platform.Jobs{
 		"reconcile": job("reconcile", nil),
 		"backfill":  job("backfill", nil),
 		"broken":    job("broken", errors.New("sink down")),
@@ -354,7 +355,7 @@ func TestScheduledEvents(t *testing.T) {
 }
 
 func TestUnrecognizedEvents(t *testing.T) {
-	h := awslambda.NewHandler(echoHandler(t), map[string]awslambda.Job{"reconcile": func(context.Context, time.Time) error {
+	h := awslambda.NewHandler(echoHandler(t), platform.Jobs{"reconcile": func(context.Context, time.Time) error {
 		t.Error("job ran for an unrecognized event")
 		return nil
 	}}, nil)
@@ -482,7 +483,7 @@ func TestSQSEventsRefused(t *testing.T) {
 	mixed := `{"Records":[{"messageId":"m-0","body":"a","eventSource":"aws:sqs"},{"eventSource":"aws:s3"}]}`
 	tests := []struct {
 		name  string
-		queue awslambda.Queue
+		queue platform.Queue
 		event string
 	}{
 		{"no queue function", nil, string(sqsEvent(t, "arn:aws:sqs:us-west-2:123456789012:q", "a"))},

@@ -304,7 +304,11 @@ func TestRotatingCredential(t *testing.T) {
 
 	var mu sync.Mutex
 	env := map[string]string{"TENCENTCLOUD_SECRETID": "AKIDrole1", "TENCENTCLOUD_SECRETKEY": "key1", "TENCENTCLOUD_SESSIONTOKEN": "token1"}
-	cred, err := tcloud.CredentialFromEnv(func(k string) string { mu.Lock(); defer mu.Unlock(); return env[k] })
+	cred, err := tcloud.NewCredential(tcloud.Credentials{Rotating: func() tcloud.Keys {
+		mu.Lock()
+		defer mu.Unlock()
+		return tcloud.Keys{ID: env["TENCENTCLOUD_SECRETID"], Key: env["TENCENTCLOUD_SECRETKEY"], Token: env["TENCENTCLOUD_SESSIONTOKEN"]}
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

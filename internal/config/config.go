@@ -75,6 +75,9 @@ type Config struct {
 	MaskPhoneNumbers bool
 
 	Reconcile Reconcile
+
+	Runtime Runtime
+	Tencent Tencent
 }
 
 // Push configures the push intake.
@@ -167,6 +170,8 @@ func Load(getenv func(string) string) (*Config, error) {
 			Lookback: r.duration("RECONCILE_LOOKBACK", 6*time.Hour),
 			Mode:     r.oneOf("RECONCILE_MODE", ReconcileDetail, ReconcileDetail, ReconcileCDROnly),
 		},
+		Runtime: r.runtime(),
+		Tencent: r.tencent(),
 	}
 	if c.Sink.Kind == "" {
 		c.Sink.Kind = sink.KindStdout

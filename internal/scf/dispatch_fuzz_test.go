@@ -16,6 +16,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
+	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
@@ -96,7 +97,7 @@ func FuzzDispatchToHandler(f *testing.F) {
 			Enricher: &enrich.Enricher{Detail: sampleDetail{&detail.Response}, Sink: out},
 			Timeout:  10 * time.Second,
 		}),
-		jobs: map[string]Job{DefaultJob: func(context.Context, time.Time) error { return nil }},
+		jobs: platform.Jobs{platform.DefaultJob: func(context.Context, time.Time) error { return nil }},
 		log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 )
 
 // FuzzDispatch feeds arbitrary events to the dispatcher. Whatever arrives,
@@ -33,7 +35,7 @@ func FuzzDispatch(f *testing.F) {
 		h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.Copy(w, r.Body)
 		}),
-		jobs:  map[string]Job{"reconcile": func(context.Context, time.Time) error { return nil }},
+		jobs:  platform.Jobs{"reconcile": func(context.Context, time.Time) error { return nil }},
 		queue: func(context.Context, []byte) error { return nil },
 		log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}

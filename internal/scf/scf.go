@@ -23,7 +23,7 @@
 //     shape, so the API must have integrated response switched on.
 //   - A timer trigger event has "Type": "Timer". It runs the job named by its
 //     TriggerName, else the job named by its Message (the trigger's
-//     argument), else the job "reconcile".
+//     argument), else platform.DefaultJob.
 //   - A CMQ topic trigger event ({"Records":[{"CMQ":{…,"msgBody":…}}]}) or
 //     a CKafka trigger event ({"Records":[{"Ckafka":{"topic","partition",
 //     "offset","msgKey","msgBody"}}]}), when Serve was given a queue
@@ -49,22 +49,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 )
-
-// Job runs a scheduled job for the time it was scheduled.
-type Job func(ctx context.Context, scheduled time.Time) error
-
-// Queue processes the body of one queue message, such as a dead-lettered
-// record to redrive. A non-nil error fails the invocation, and the
-// trigger delivers the batch again.
-type Queue func(ctx context.Context, body []byte) error
-
-// DefaultJob is the job a timer event runs when neither its trigger name
-// nor its message names a job.
-const DefaultJob = "reconcile"
 
 // Runtime API paths; the header names are spelled as Tencent's documentation
 // spells them in its Chinese pages (HTTP header names are case-insensitive).
@@ -113,9 +102,9 @@ func RequestID(ctx context.Context) string {
 // carries the request id (see RequestID). Serve returns nil when ctx is
 // cancelled, and an error when the runtime API fails or goes away: the
 // process should then exit so that SCF replaces the instance.
-func Serve(ctx context.Context, addr string, h http.Handler, jobs map[string]Job, queue Queue) error {
+func Serve(ctx context.Context, addr string, h http.Handler, jobs platform.Jobs, queue platform.Queue) error {
 	if addr == "" {
-		return errors.New("scf: no runtime API address (SCF_RUNTIME_API and SCF_RUNTIME_API_PORT)")
+		return errors.New("scf: no runtime API address")
 	}
 	rt := &runtimeAPI{base: "http://" + addr, client: &http.Client{}}
 	log := slog.Default()
@@ -245,8 +234,8 @@ func (e *eventError) Unwrap() error { return e.err }
 // dispatcher routes one event to the handler or to a job.
 type dispatcher struct {
 	h     http.Handler
-	jobs  map[string]Job
-	queue Queue
+	jobs  platform.Jobs
+	queue platform.Queue
 	log   *slog.Logger
 }
 
@@ -278,7 +267,7 @@ func (d *dispatcher) dispatch(ctx context.Context, event []byte) (reply []byte, 
 			return d.runQueue(ctx, msgs)
 		}
 	}
-	return nil, &eventError{kind: "UnrecognizedEvent", err: fmt.Errorf("unrecognized event with keys %v", topKeys(event))}
+	return nil, &eventError{kind: "UnrecognizedEvent", err: fmt.Errorf("unrecognized event: %s", platform.Describe(event))}
 }
 
 // serveAPIGateway serves an API Gateway trigger event with the handler.
@@ -313,7 +302,7 @@ func (d *dispatcher) runTimer(ctx context.Context, event []byte) ([]byte, error)
 	}
 	name, job := d.job(ev)
 	if job == nil {
-		return nil, &eventError{kind: "UnknownJob", err: fmt.Errorf("timer %q: no job named %q, %q or %q", ev.TriggerName, ev.TriggerName, ev.Message, DefaultJob)}
+		return nil, &eventError{kind: "UnknownJob", err: fmt.Errorf("timer %q: no job named %q, %q or %q", ev.TriggerName, ev.TriggerName, ev.Message, platform.DefaultJob)}
 	}
 	scheduled, err := time.Parse(time.RFC3339, ev.Time)
 	if err != nil {
@@ -334,8 +323,8 @@ func (d *dispatcher) runTimer(ctx context.Context, event []byte) ([]byte, error)
 
 // job picks the job for a timer event: by trigger name, then by message
 // (the trigger's argument), then the default.
-func (d *dispatcher) job(ev timerEvent) (string, Job) {
-	for _, name := range []string{ev.TriggerName, ev.Message, DefaultJob} {
+func (d *dispatcher) job(ev timerEvent) (string, platform.Job) {
+	for _, name := range []string{ev.TriggerName, ev.Message, platform.DefaultJob} {
 		if job := d.jobs[name]; name != "" && job != nil {
 			return name, job
 		}
@@ -347,22 +336,4 @@ func (d *dispatcher) job(ev timerEvent) (string, Job) {
 func isObject(raw json.RawMessage) bool {
 	raw = bytes.TrimLeft(raw, " \t\r\n")
 	return len(raw) > 0 && raw[0] == '{'
-}
-
-// topKeys lists an object's member names, for errors about events that
-// match no known shape: the names help, the values might be secrets.
-func topKeys(event []byte) []string {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(event, &m) != nil {
-		return nil
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	if len(keys) > 10 {
-		keys = append(keys[:10], "…")
-	}
-	return keys
 }

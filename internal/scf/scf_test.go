@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 	"github.com/ccc-enricher/ccc-enricher/internal/scf"
 	"github.com/ccc-enricher/ccc-enricher/internal/scf/scftest"
 )
@@ -83,12 +84,12 @@ type reply struct {
 
 // start runs Serve against a fresh emulator and stops both at the end of
 // the test, checking that Serve returned as documented.
-func start(t *testing.T, h http.Handler, jobs map[string]scf.Job) *scftest.Server {
+func start(t *testing.T, h http.Handler, jobs platform.Jobs) *scftest.Server {
 	return startQueue(t, h, jobs, nil)
 }
 
 // startQueue is start with a queue function.
-func startQueue(t *testing.T, h http.Handler, jobs map[string]scf.Job, queue scf.Queue) *scftest.Server {
+func startQueue(t *testing.T, h http.Handler, jobs platform.Jobs, queue platform.Queue) *scftest.Server {
 	t.Helper()
 	emu := scftest.NewServer()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -263,13 +264,13 @@ func TestServeTimer(t *testing.T) {
 		requestID string
 	}
 	runs := make(chan run, 1)
-	job := func(name string, err error) scf.Job {
+	job := func(name string, err error) platform.Job {
 		return func(ctx context.Context, scheduled time.Time) error {
 			runs <- run{name, scheduled, scf.RequestID(ctx)}
 			return err
 		}
 	}
-	jobs := map[string]scf.Job{
+	jobs := platform.Jobs{
 		"reconcile": job("reconcile", nil),
 		"backfill":  job("backfill", nil),
 		"broken":    job("broken", errors.New("sink unavailable")),
@@ -317,7 +318,7 @@ func TestServeTimer(t *testing.T) {
 }
 
 func TestServeTimerWithoutJobs(t *testing.T) {
-	emu := start(t, echoHandler(t), map[string]scf.Job{"other": func(context.Context, time.Time) error { return nil }})
+	emu := start(t, echoHandler(t), platform.Jobs{"other": func(context.Context, time.Time) error { return nil }})
 	res := invoke(t, emu, readTestdata(t, "timer.json"))
 	if got := errType(t, res); got != "UnknownJob" {
 		t.Fatalf("error type = %q, want UnknownJob (reply %s)", got, res.Body)

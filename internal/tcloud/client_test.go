@@ -176,16 +176,16 @@ func TestCallCancelled(t *testing.T) {
 // An authentication failure of a request signed with a credential that has
 // rotated since is transient; with the same credential, permanent.
 func TestCallStaleCredential(t *testing.T) {
-	e := newEnv(envSCFSecretID, "id-1", envSCFSecretKey, "key-1", envSCFSessionToken, "tok-1")
+	e := newEnv("id", "id-1", "key", "key-1", "token", "tok-1")
 	var rotate atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rotate.Load() {
-			e.set(envSCFSecretID, "id-2", envSCFSecretKey, "key-2", envSCFSessionToken, "tok-2")
+			e.set("id", "id-2", "key", "key-2", "token", "tok-2")
 		}
 		fmt.Fprint(w, `{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"no"},"RequestId":"r"}}`)
 	}))
 	defer srv.Close()
-	cred, err := CredentialFromEnv(e.get)
+	cred, err := NewCredential(Credentials{Rotating: rotating(e)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,18 +305,18 @@ func TestCallEmulatorRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(envSCFSecretID, "AKIDold", envSCFSecretKey, "old-key", envSCFSessionToken, "old-token")
+	e := newEnv("id", "AKIDold", "key", "old-key", "token", "old-token")
 	// The platform rotates the variables while the first request is in
 	// flight.
 	var rotated atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !rotated.Swap(true) {
-			e.set(envSCFSecretID, "AKIDnew", envSCFSecretKey, "new-key", envSCFSessionToken, "new-token")
+			e.set("id", "AKIDnew", "key", "new-key", "token", "new-token")
 		}
 		emu.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	cred, err := CredentialFromEnv(e.get)
+	cred, err := NewCredential(Credentials{Rotating: rotating(e)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +331,7 @@ func TestCallEmulatorRotation(t *testing.T) {
 	}
 	// Rotated to a token the API does not know: transient, since the next
 	// rotation may fix it.
-	e.set(envSCFSessionToken, "expired")
+	e.set("token", "expired")
 	if err := c.Call(context.Background(), "DescribeSessionDetail", json.RawMessage(s.Request), nil); !IsCode(err, "AuthFailure.TokenFailure") || retry.IsPermanent(err) {
 		t.Errorf("err = %v; want transient AuthFailure.TokenFailure", err)
 	}

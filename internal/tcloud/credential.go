@@ -7,24 +7,6 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 )
 
-// Environment variables read by CredentialFromEnv.
-const (
-	// Injected by SCF when the function has an execution role; temporary and
-	// rotated by the platform. Note: no underscore inside the names.
-	envSCFSecretID     = "TENCENTCLOUD_SECRETID"
-	envSCFSecretKey    = "TENCENTCLOUD_SECRETKEY"
-	envSCFSessionToken = "TENCENTCLOUD_SESSIONTOKEN"
-
-	// The SDK's own names (common.DefaultEnvProvider reads the first two).
-	envSecretID     = "TENCENTCLOUD_SECRET_ID"
-	envSecretKey    = "TENCENTCLOUD_SECRET_KEY"
-	envSessionToken = "TENCENTCLOUD_SESSION_TOKEN"
-
-	envRoleArn         = "TENCENTCLOUD_ROLE_ARN"
-	envRoleSessionName = "TENCENTCLOUD_ROLE_SESSION_NAME"
-	envSTSEndpoint     = "TENCENTCLOUD_STS_ENDPOINT"
-)
-
 const (
 	defaultRoleSessionName = "ccc-enricher"
 	// roleDuration is the lifetime asked of AssumeRole, the SDK's default.
@@ -32,104 +14,80 @@ const (
 	roleDuration = 7200
 )
 
-// ErrNoCredential is returned by CredentialFromEnv when the environment
-// holds no credential.
-var ErrNoCredential = errors.New("no Tencent Cloud credential: set " +
-	envSCFSecretID + " and " + envSCFSecretKey + " (SCF execution role), or " +
-	envSecretID + " and " + envSecretKey + ", optionally with " + envRoleArn)
+// Keys are a key pair and, for temporary keys, their session token.
+type Keys struct {
+	ID, Key, Token string
+}
 
-// CredentialFromEnv returns the credential the environment describes, read
-// through getenv (os.Getenv outside tests). The first match wins:
+// Credentials says where the credential comes from. internal/config fills
+// it from the environment and checks it there, so that a missing or
+// half-set source fails at start-up with the variable named.
+type Credentials struct {
+	// Static are fixed keys, the zero Keys when there are none.
+	Static Keys
+	// Rotating, when not nil, returns a credential that the platform
+	// rotates (SCF's execution role) as it is at the moment of the call: it
+	// is called again for every request.
+	Rotating func() Keys
+	// RoleARN, when set, turns the keys found into base keys for STS
+	// AssumeRole, and requests are signed with the assumed role.
+	RoleARN string
+	// RoleSessionName names the assumed role's session; "" means
+	// "ccc-enricher".
+	RoleSessionName string
+	// STSEndpoint is the STS host (https), "" for sts.tencentcloudapi.com.
+	STSEndpoint string
+}
+
+// errNoCredential is returned for Credentials with neither source;
+// internal/config refuses such a configuration first.
+var errNoCredential = errors.New("no Tencent Cloud credential")
+
+// NewCredential returns the credential c describes. Of the two sources,
+// Rotating wins over Static, except as base keys for RoleARN: setting
+// fixed keys beside a role is a deliberate choice, while SCF injects its
+// role credential whenever the function has an execution role. Without
+// Static keys, the rotating credential itself assumes the role (role
+// chaining), read again at each renewal.
 //
-//  1. TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY and
-//     TENCENTCLOUD_SESSIONTOKEN, the role credential SCF injects. It
-//     rotates, so the returned credential reads the three variables again
-//     for every request.
-//  2. TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (and
-//     TENCENTCLOUD_SESSION_TOKEN when set), the SDK's names.
-//
-// TENCENTCLOUD_ROLE_ARN, when set, is never ignored: it turns the keys found
-// into base keys for STS AssumeRole (the SDK's RoleArnProvider, session name
-// TENCENTCLOUD_ROLE_SESSION_NAME or "ccc-enricher", 7200 s, renewed by the
-// SDK's RoleArnCredential), and requests are signed with the assumed role.
-// For the base keys the SDK's variables (2) come first, since setting them
-// beside a role ARN is a deliberate choice, while SCF injects (1) whenever
-// the function has an execution role; without (2), the SCF role credential
-// itself assumes the role (role chaining), read again at each renewal.
-// TENCENTCLOUD_STS_ENDPOINT (a host, https) overrides
-// sts.tencentcloudapi.com. The first AssumeRole happens here, so a wrong
-// role or base key fails at start-up, not on the first push.
-//
-// A half-set pair (an id without its key) is an error, not a reason to fall
-// through to the next source. Errors name variables, never values.
-func CredentialFromEnv(getenv func(string) string) (common.CredentialIface, error) {
-	scf, err := pairSet(getenv, envSCFSecretID, envSCFSecretKey)
-	if err != nil {
-		return nil, err
-	}
-	sdk, err := pairSet(getenv, envSecretID, envSecretKey)
-	if err != nil {
-		return nil, err
-	}
+// The role is assumed with the SDK's RoleArnProvider for 7200 s and renewed
+// by the SDK's RoleArnCredential. The first AssumeRole happens here, so a
+// wrong role or base key fails at start-up, not on the first push.
+func NewCredential(c Credentials) (common.CredentialIface, error) {
+	static := c.Static.ID != "" && c.Static.Key != ""
 	var base common.CredentialIface
 	switch {
-	case sdk && getenv(envRoleArn) != "":
-		base = StaticCredential(getenv(envSecretID), getenv(envSecretKey), getenv(envSessionToken))
-	case scf:
-		base = &envCredential{getenv: getenv, id: envSCFSecretID, key: envSCFSecretKey, token: envSCFSessionToken}
-	case sdk:
-		base = StaticCredential(getenv(envSecretID), getenv(envSecretKey), getenv(envSessionToken))
+	case static && c.RoleARN != "":
+		base = StaticCredential(c.Static.ID, c.Static.Key, c.Static.Token)
+	case c.Rotating != nil:
+		base = &rotatingCredential{read: c.Rotating}
+	case static:
+		base = StaticCredential(c.Static.ID, c.Static.Key, c.Static.Token)
+	default:
+		return nil, errNoCredential
 	}
-	arn := getenv(envRoleArn)
-	switch {
-	case base == nil && arn != "":
-		return nil, fmt.Errorf("%s is set but no base keys to assume it with: %w", envRoleArn, ErrNoCredential)
-	case base == nil:
-		return nil, ErrNoCredential
-	case arn == "":
+	if c.RoleARN == "" {
 		return base, nil
 	}
-	return assumeRole(base, arn, getenv)
+	return assumeRole(base, c)
 }
 
 // assumeRole calls STS AssumeRole once and returns the SDK's self-renewing
 // RoleArnCredential.
-func assumeRole(base common.CredentialIface, arn string, getenv func(string) string) (common.CredentialIface, error) {
-	name := getenv(envRoleSessionName)
+func assumeRole(base common.CredentialIface, c Credentials) (common.CredentialIface, error) {
+	name := c.RoleSessionName
 	if name == "" {
 		name = defaultRoleSessionName
 	}
-	p := common.NewRoleArnProviderWithCredential(base, arn, name, roleDuration)
-	if s := getenv(envSTSEndpoint); s != "" {
-		ep, err := ParseEndpoint(s)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", envSTSEndpoint, err)
-		}
-		if ep.Scheme != "https" {
-			// The SDK's STS client always speaks https.
-			return nil, fmt.Errorf("%s: must be https", envSTSEndpoint)
-		}
-		p.Endpoint = ep.Host
+	p := common.NewRoleArnProviderWithCredential(base, c.RoleARN, name, roleDuration)
+	if c.STSEndpoint != "" {
+		p.Endpoint = c.STSEndpoint
 	}
 	cred, err := p.GetCredential()
 	if err != nil {
-		return nil, fmt.Errorf("assume role %s: %w", arn, classify("AssumeRole", nil, false, err))
+		return nil, fmt.Errorf("assume role %s: %w", c.RoleARN, classify("AssumeRole", nil, false, err))
 	}
 	return cred, nil
-}
-
-// pairSet reports whether both variables of a pair are set, and fails when
-// only one is.
-func pairSet(getenv func(string) string, id, key string) (bool, error) {
-	switch hasID, hasKey := getenv(id) != "", getenv(key) != ""; {
-	case hasID && hasKey:
-		return true, nil
-	case hasID:
-		return false, fmt.Errorf("%s is set but %s is empty", id, key)
-	case hasKey:
-		return false, fmt.Errorf("%s is set but %s is empty", key, id)
-	}
-	return false, nil
 }
 
 // StaticCredential returns a credential of fixed keys, for keys fetched
@@ -138,33 +96,27 @@ func StaticCredential(id, key, token string) common.CredentialIface {
 	return common.NewTokenCredential(id, key, token)
 }
 
-// envCredential reads a rotating credential from environment variables for
-// every request.
-type envCredential struct {
-	getenv         func(string) string
-	id, key, token string // variable names
+// rotatingCredential reads a rotating credential for every request.
+type rotatingCredential struct {
+	read func() Keys
 }
 
-func (c *envCredential) GetSecretId() string  { id, _, _ := c.GetCredential(); return id }
-func (c *envCredential) GetSecretKey() string { _, key, _ := c.GetCredential(); return key }
-func (c *envCredential) GetToken() string     { _, _, tok := c.GetCredential(); return tok }
+func (c *rotatingCredential) GetSecretId() string  { id, _, _ := c.GetCredential(); return id }
+func (c *rotatingCredential) GetSecretKey() string { _, key, _ := c.GetCredential(); return key }
+func (c *rotatingCredential) GetToken() string     { _, _, tok := c.GetCredential(); return tok }
 
-// GetCredential returns the three values together. Environment variables
-// cannot be read atomically, so it reads them until two reads in a row agree:
-// a rotation that happens between the reads of one tuple would otherwise
-// pair a new id with an old key and fail the signature.
-func (c *envCredential) GetCredential() (string, string, string) {
-	id, key, tok := c.read()
+// GetCredential returns the three values together. The source (environment
+// variables) cannot be read atomically, so it reads it until two reads in a
+// row agree: a rotation that happens between the reads of one tuple would
+// otherwise pair a new id with an old key and fail the signature.
+func (c *rotatingCredential) GetCredential() (string, string, string) {
+	k := c.read()
 	for range 3 {
-		id2, key2, tok2 := c.read()
-		if id2 == id && key2 == key && tok2 == tok {
+		k2 := c.read()
+		if k2 == k {
 			break
 		}
-		id, key, tok = id2, key2, tok2
+		k = k2
 	}
-	return id, key, tok
-}
-
-func (c *envCredential) read() (string, string, string) {
-	return c.getenv(c.id), c.getenv(c.key), c.getenv(c.token)
+	return k.ID, k.Key, k.Token
 }

@@ -49,39 +49,35 @@ func tupleOf(c common.CredentialIface) tuple {
 	return tuple{id, key, token}
 }
 
-func TestCredentialFromEnv(t *testing.T) {
-	scf := []string{envSCFSecretID, "scf-id", envSCFSecretKey, "scf-key", envSCFSessionToken, "scf-token"}
-	sdk := []string{envSecretID, "sdk-id", envSecretKey, "sdk-key"}
+// rotating is the SCF role credential as config reads it: the three
+// values from e, read again at every call.
+func rotating(e *env) func() Keys {
+	return func() Keys { return Keys{ID: e.get("id"), Key: e.get("key"), Token: e.get("token")} }
+}
+
+func TestNewCredential(t *testing.T) {
+	scf := newEnv("id", "scf-id", "key", "scf-key", "token", "scf-token")
+	sdk := Keys{ID: "sdk-id", Key: "sdk-key"}
 	tests := []struct {
 		name string
-		env  []string
+		c    Credentials
 		want tuple
 		err  string
 	}{
-		{name: "scf role", env: scf, want: tuple{"scf-id", "scf-key", "scf-token"}},
-		{name: "scf without token", env: scf[:4], want: tuple{"scf-id", "scf-key", ""}},
-		{name: "sdk keys", env: sdk, want: tuple{"sdk-id", "sdk-key", ""}},
-		{name: "sdk keys with token", env: append(sdk[:4:4], envSessionToken, "sdk-token"), want: tuple{"sdk-id", "sdk-key", "sdk-token"}},
-		{name: "scf wins over sdk", env: append(scf[:6:6], sdk...), want: tuple{"scf-id", "scf-key", "scf-token"}},
-		{name: "nothing", err: ErrNoCredential.Error()},
-		{name: "only a token", env: []string{envSCFSessionToken, "t"}, err: ErrNoCredential.Error()},
-		{name: "scf id alone", env: []string{envSCFSecretID, "scf-id"}, err: "TENCENTCLOUD_SECRETID is set but TENCENTCLOUD_SECRETKEY is empty"},
-		{name: "sdk key alone", env: append(scf[:6:6], envSecretKey, "sdk-key"), err: "TENCENTCLOUD_SECRET_KEY is set but TENCENTCLOUD_SECRET_ID is empty"},
-		{name: "role without base keys", env: []string{envRoleArn, "qcs::cam::uin/1:roleName/r"}, err: "TENCENTCLOUD_ROLE_ARN is set but no base keys"},
-		{name: "role with http sts", env: append(sdk[:4:4], envRoleArn, "qcs::cam::uin/1:roleName/r", envSTSEndpoint, "http://127.0.0.1:1"), err: "must be https"},
-		{name: "role with bad sts", env: append(sdk[:4:4], envRoleArn, "qcs::cam::uin/1:roleName/r", envSTSEndpoint, "sts/x"), err: "TENCENTCLOUD_STS_ENDPOINT: endpoint must be a host"},
+		{name: "scf role", c: Credentials{Rotating: rotating(scf)}, want: tuple{"scf-id", "scf-key", "scf-token"}},
+		{name: "sdk keys", c: Credentials{Static: sdk}, want: tuple{"sdk-id", "sdk-key", ""}},
+		{name: "sdk keys with token", c: Credentials{Static: Keys{"sdk-id", "sdk-key", "sdk-token"}}, want: tuple{"sdk-id", "sdk-key", "sdk-token"}},
+		{name: "scf wins over sdk", c: Credentials{Static: sdk, Rotating: rotating(scf)}, want: tuple{"scf-id", "scf-key", "scf-token"}},
+		{name: "nothing", err: errNoCredential.Error()},
+		{name: "half a key pair", c: Credentials{Static: Keys{ID: "sdk-id"}}, err: errNoCredential.Error()},
+		{name: "role without base keys", c: Credentials{RoleARN: "qcs::cam::uin/1:roleName/r"}, err: errNoCredential.Error()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cred, err := CredentialFromEnv(newEnv(tt.env...).get)
+			cred, err := NewCredential(tt.c)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err = %v, want one containing %q", err, tt.err)
-				}
-				for _, secret := range []string{"scf-key", "sdk-key", "scf-token"} {
-					if strings.Contains(err.Error(), secret) {
-						t.Errorf("error %q contains a secret", err)
-					}
 				}
 				return
 			}
@@ -99,15 +95,15 @@ func TestCredentialFromEnv(t *testing.T) {
 }
 
 func TestSCFCredentialRotates(t *testing.T) {
-	e := newEnv(envSCFSecretID, "id-1", envSCFSecretKey, "key-1", envSCFSessionToken, "token-1")
-	cred, err := CredentialFromEnv(e.get)
+	e := newEnv("id", "id-1", "key", "key-1", "token", "token-1")
+	cred, err := NewCredential(Credentials{Rotating: rotating(e)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := tupleOf(cred); got != (tuple{"id-1", "key-1", "token-1"}) {
 		t.Fatalf("first credential = %+v", got)
 	}
-	e.set(envSCFSecretID, "id-2", envSCFSecretKey, "key-2", envSCFSessionToken, "token-2")
+	e.set("id", "id-2", "key", "key-2", "token", "token-2")
 	if got := tupleOf(cred); got != (tuple{"id-2", "key-2", "token-2"}) {
 		t.Fatalf("after rotation = %+v", got)
 	}
@@ -116,8 +112,8 @@ func TestSCFCredentialRotates(t *testing.T) {
 // A rotation that lands between the reads of one tuple must not produce a
 // torn tuple.
 func TestSCFCredentialTornRead(t *testing.T) {
-	old := map[string]string{envSCFSecretID: "id-1", envSCFSecretKey: "key-1", envSCFSessionToken: "token-1"}
-	cur := map[string]string{envSCFSecretID: "id-2", envSCFSecretKey: "key-2", envSCFSessionToken: "token-2"}
+	old := map[string]string{"id": "id-1", "key": "key-1", "token": "token-1"}
+	cur := map[string]string{"id": "id-2", "key": "key-2", "token": "token-2"}
 	for rotateAt := 1; rotateAt <= 3; rotateAt++ {
 		reads := 0
 		getenv := func(k string) string {
@@ -127,7 +123,7 @@ func TestSCFCredentialTornRead(t *testing.T) {
 			}
 			return cur[k]
 		}
-		c := &envCredential{getenv: getenv, id: envSCFSecretID, key: envSCFSecretKey, token: envSCFSessionToken}
+		c := &rotatingCredential{read: func() Keys { return Keys{ID: getenv("id"), Key: getenv("key"), Token: getenv("token")} }}
 		if got := tupleOf(c); got != (tuple{"id-2", "key-2", "token-2"}) {
 			t.Errorf("rotation after read %d: credential = %+v", rotateAt, got)
 		}
@@ -197,35 +193,34 @@ func startSTS(t *testing.T, lifetime int64) (*fakeSTS, string) {
 
 func TestAssumeRole(t *testing.T) {
 	const arn = "qcs::cam::uin/100000000001:roleName/ccc-reader"
+	scf := newEnv("id", "scf-id", "key", "scf-key", "token", "scf-token")
 	tests := []struct {
-		name      string
-		env       []string
-		wantBase  tuple // the credential STS is called with (key unseen)
-		wantName  string
-		scfRotate bool
+		name     string
+		c        Credentials
+		wantBase tuple // the credential STS is called with (key unseen)
+		wantName string
 	}{
 		{
 			name:     "sdk keys",
-			env:      []string{envSecretID, "sdk-id", envSecretKey, "sdk-key"},
+			c:        Credentials{Static: Keys{ID: "sdk-id", Key: "sdk-key"}},
 			wantBase: tuple{id: "sdk-id"}, wantName: "ccc-enricher",
 		},
 		{
-			name: "sdk keys beat scf role, custom session name",
-			env: []string{envSecretID, "sdk-id", envSecretKey, "sdk-key", envSessionToken, "sdk-token",
-				envSCFSecretID, "scf-id", envSCFSecretKey, "scf-key", envRoleSessionName, "nightly"},
+			name:     "sdk keys beat scf role, custom session name",
+			c:        Credentials{Static: Keys{"sdk-id", "sdk-key", "sdk-token"}, Rotating: rotating(scf), RoleSessionName: "nightly"},
 			wantBase: tuple{id: "sdk-id", token: "sdk-token"}, wantName: "nightly",
 		},
 		{
 			name:     "scf role chains",
-			env:      []string{envSCFSecretID, "scf-id", envSCFSecretKey, "scf-key", envSCFSessionToken, "scf-token"},
+			c:        Credentials{Rotating: rotating(scf)},
 			wantBase: tuple{id: "scf-id", token: "scf-token"}, wantName: "ccc-enricher",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sts, host := startSTS(t, 7200)
-			e := newEnv(append(tt.env, envRoleArn, arn, envSTSEndpoint, host)...)
-			cred, err := CredentialFromEnv(e.get)
+			tt.c.RoleARN, tt.c.STSEndpoint = arn, host
+			cred, err := NewCredential(tt.c)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -251,13 +246,12 @@ func TestAssumeRole(t *testing.T) {
 // rotated one.
 func TestAssumeRoleRenews(t *testing.T) {
 	sts, host := startSTS(t, 6480) // 7200 − 6480 leaves nothing: stale at once
-	e := newEnv(envSCFSecretID, "scf-id-1", envSCFSecretKey, "k", envSCFSessionToken, "t1",
-		envRoleArn, "qcs::cam::uin/1:roleName/r", envSTSEndpoint, host)
-	cred, err := CredentialFromEnv(e.get)
+	e := newEnv("id", "scf-id-1", "key", "k", "token", "t1")
+	cred, err := NewCredential(Credentials{Rotating: rotating(e), RoleARN: "qcs::cam::uin/1:roleName/r", STSEndpoint: host})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.set(envSCFSecretID, "scf-id-2", envSCFSessionToken, "t2")
+	e.set("id", "scf-id-2", "token", "t2")
 	if got := tupleOf(cred); got.id != "tmp-id-2" {
 		t.Errorf("after expiry, credential = %+v; want the renewed tmp-id-2", got)
 	}
@@ -269,8 +263,7 @@ func TestAssumeRoleRenews(t *testing.T) {
 func TestAssumeRoleRefused(t *testing.T) {
 	sts, host := startSTS(t, 7200)
 	sts.code = "AuthFailure.SecretIdNotFound"
-	e := newEnv(envSecretID, "sdk-id", envSecretKey, "sdk-key", envRoleArn, "qcs::cam::uin/1:roleName/r", envSTSEndpoint, host)
-	_, err := CredentialFromEnv(e.get)
+	_, err := NewCredential(Credentials{Static: Keys{ID: "sdk-id", Key: "sdk-key"}, RoleARN: "qcs::cam::uin/1:roleName/r", STSEndpoint: host})
 	if err == nil || !retry.IsPermanent(err) || !IsCode(err, "AuthFailure.SecretIdNotFound") {
 		t.Fatalf("err = %v; want a permanent AuthFailure.SecretIdNotFound", err)
 	}

@@ -1,4 +1,7 @@
-package awslambda
+// Package awssecret reads credentials kept in AWS Secrets Manager, so
+// that on Lambda the Tencent Cloud key pair need not sit in the function's
+// environment: it is fetched once, at cold start.
+package awssecret
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package awslambda_test
+package awssecret_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/ccc-enricher/ccc-enricher/internal/awslambda"
+	"github.com/ccc-enricher/ccc-enricher/internal/awssecret"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 )
 
@@ -94,7 +94,7 @@ func TestTencentSecret(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			id, key, err := awslambda.TencentSecret(ctx, cfg, tt.arn)
+			id, key, err := awssecret.TencentSecret(ctx, cfg, tt.arn)
 			if tt.id != "" {
 				if err != nil || id != tt.id || key != tt.key {
 					t.Fatalf("TencentSecret = %q, %q, %v; want %q, %q", id, key, err, tt.id, tt.key)
