@@ -20,7 +20,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/platform"
-	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcloud"
@@ -103,12 +103,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	}
 	switch cfg.Push.Auth {
 	case config.AuthNone:
-		opts.Auth = push.NoAuth()
+		opts.Auth = pushauth.NoAuth()
 		log.Warn("PUSH_AUTH=none: anyone who knows the URL can push; use basic or oauth2 in production")
 	case config.AuthBasic:
-		opts.Auth = push.Basic(cfg.Push.BasicUsername, cfg.Push.BasicPassword)
+		opts.Auth = pushauth.Basic(cfg.Push.BasicUsername, cfg.Push.BasicPassword)
 	case config.AuthOAuth2:
-		o := push.NewOAuth2(cfg.Push.OAuthClientID, cfg.Push.OAuthSecret, cfg.Push.OAuthTokenTTL, time.Now)
+		o := pushauth.NewOAuth2(cfg.Push.OAuthClientID, cfg.Push.OAuthSecret, cfg.Push.OAuthTokenTTL, time.Now)
 		opts.Auth, opts.TokenEndpoint = o, o.TokenHandler()
 	}
 	a.handler = handler.New(opts)

@@ -16,7 +16,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
-	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
@@ -190,7 +190,7 @@ func runRow(t *testing.T, r row) {
 	}
 	logs := &bytes.Buffer{}
 	h := handler.New(handler.Options{
-		Auth:     push.Basic(basicUser, basicPass),
+		Auth:     pushauth.Basic(basicUser, basicPass),
 		AllowApp: func(id int64) bool { return id == sample.SdkAppID },
 		Enricher: &enrich.Enricher{
 			Detail:         api.Client(t, cccapi.Options{Rate: 1000}, apiTimeout),

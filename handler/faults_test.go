@@ -28,6 +28,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/redrive"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
@@ -197,7 +198,7 @@ func newSuite(t *testing.T, seed uint64) *suite {
 	// The handlers.
 	for _, partial := range []bool{false, true} {
 		o := handler.Options{
-			Auth:     push.Basic(basicUser, basicPass),
+			Auth:     pushauth.Basic(basicUser, basicPass),
 			AllowApp: func(id int64) bool { return id == s.sample.SdkAppID },
 			Enricher: &enrich.Enricher{Detail: s.detail, Sink: sink.WithDeadLetter(s.webhook, s.dlq), ForwardPartial: partial},
 			Timeout:  handlerTimeout,

@@ -28,6 +28,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/intake"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
@@ -36,7 +37,7 @@ import (
 // Options wires the handler. Auth and Enricher are required.
 type Options struct {
 	// Auth checks every push (none, basic or OAuth2 bearer).
-	Auth push.Authenticator
+	Auth pushauth.Authenticator
 	// TokenEndpoint serves POST /oauth/token; nil when PUSH_AUTH is not
 	// oauth2, and the route then answers 404.
 	TokenEndpoint http.Handler
@@ -171,7 +172,7 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 	info.add("push_uuid", pushUUID)
 	if err := h.Auth.Authenticate(r); err != nil {
 		info.add("reason", err.Error())
-		if ae, ok := errors.AsType[*push.AuthError](err); ok && ae.Challenge != "" {
+		if ae, ok := errors.AsType[*pushauth.AuthError](err); ok && ae.Challenge != "" {
 			w.Header().Set("WWW-Authenticate", ae.Challenge)
 		}
 		reply(w, codeUnauthorized, "authentication failed")

@@ -25,7 +25,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
-	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
@@ -116,7 +116,7 @@ type fakeWorld struct {
 	detail *fakeDetail
 	sink   *memSink
 	logs   *bytes.Buffer
-	oauth  *push.OAuth2
+	oauth  *pushauth.OAuth2
 }
 
 type fakeOptions struct {
@@ -172,12 +172,12 @@ func newFakeWorld(tb testing.TB, o fakeOptions) *fakeWorld {
 	}
 	switch o.auth {
 	case "none":
-		opts.Auth = push.NoAuth()
+		opts.Auth = pushauth.NoAuth()
 	case "oauth2":
-		w.oauth = push.NewOAuth2(fakeClientID, fakeSecret, time.Hour, o.now)
+		w.oauth = pushauth.NewOAuth2(fakeClientID, fakeSecret, time.Hour, o.now)
 		opts.Auth, opts.TokenEndpoint = w.oauth, w.oauth.TokenHandler()
 	default:
-		opts.Auth = push.Basic(fakeUser, fakePassword)
+		opts.Auth = pushauth.Basic(fakeUser, fakePassword)
 	}
 	w.h = handler.New(opts)
 	return w

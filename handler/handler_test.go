@@ -15,6 +15,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
@@ -56,7 +57,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		Sink:   out,
 	}
 	o := handler.Options{
-		Auth:     push.Basic(basicUser, basicPass),
+		Auth:     pushauth.Basic(basicUser, basicPass),
 		AllowApp: func(id int64) bool { return id == e.sample.SdkAppID },
 		Enricher: enr,
 		APIToken: apiToken,
@@ -350,7 +351,7 @@ func TestLogsKeepSecrets(t *testing.T) {
 func TestPushOAuth2(t *testing.T) {
 	const clientID, clientSecret = "ccc-console", "a-long-client-secret-0123456789"
 	e := newEnv(t, func(o *handler.Options, _ *enrich.Enricher) {
-		oa := push.NewOAuth2(clientID, clientSecret, time.Minute, time.Now)
+		oa := pushauth.NewOAuth2(clientID, clientSecret, time.Minute, time.Now)
 		o.Auth, o.TokenEndpoint = oa, oa.TokenHandler()
 	})
 	form := []byte("grant_type=client_credentials")

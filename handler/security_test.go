@@ -35,6 +35,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
@@ -97,7 +98,7 @@ type secEnv struct {
 	logs *testenv.Buffer
 	// dlq receives the records of the dead-letter sink, when there is one.
 	dlq   *testenv.Buffer
-	oauth *push.OAuth2
+	oauth *pushauth.OAuth2
 	clock *secClock
 
 	mu       sync.Mutex
@@ -184,10 +185,10 @@ func newSecEnv(t *testing.T, c secConfig) *secEnv {
 	}
 	switch c.auth {
 	case "oauth2":
-		e.oauth = push.NewOAuth2(secClientID, secClientSecret, secTokenTTL, e.clock.Now)
+		e.oauth = pushauth.NewOAuth2(secClientID, secClientSecret, secTokenTTL, e.clock.Now)
 		o.Auth, o.TokenEndpoint = e.oauth, e.oauth.TokenHandler()
 	default:
-		o.Auth = push.Basic(secUser, secPassword)
+		o.Auth = pushauth.Basic(secUser, secPassword)
 	}
 	e.h = handler.New(o)
 	e.fn = httptest.NewServer(e.h)
@@ -317,7 +318,7 @@ func TestSecurityBasicRefused(t *testing.T) {
 // An authenticator with an empty user or password refuses everything, so
 // a missing setting cannot open the function to anyone.
 func TestSecurityBasicUnset(t *testing.T) {
-	for _, a := range []push.Authenticator{push.Basic("", ""), push.Basic(secUser, ""), push.Basic("", secPassword)} {
+	for _, a := range []pushauth.Authenticator{pushauth.Basic("", ""), pushauth.Basic(secUser, ""), pushauth.Basic("", secPassword)} {
 		for _, authorization := range []string{"Basic Og==", basicHeader(secUser, ""), basicHeader("", secPassword), secBasic} {
 			r := httptest.NewRequest("POST", "/push", nil)
 			r.Header.Set("Authorization", authorization)
@@ -394,7 +395,7 @@ func TestSecurityOAuth2Refused(t *testing.T) {
 	json.Unmarshal(raw, &payload)
 	payload["exp"] = now.Add(24 * time.Hour).Unix()
 	longer, _ := json.Marshal(payload)
-	rotated := push.NewOAuth2(secClientID, "the-rotated-client-secret-0001", secTokenTTL, e.clock.Now)
+	rotated := pushauth.NewOAuth2(secClientID, "the-rotated-client-secret-0001", secTokenTTL, e.clock.Now)
 	rotatedToken, _ := e.tokenFrom(rotated)
 	flip := func(s string, i int) string {
 		b := []byte(s)
@@ -452,7 +453,7 @@ func TestSecurityOAuth2Refused(t *testing.T) {
 }
 
 // tokenFrom issues a token from another authenticator's endpoint.
-func (e *secEnv) tokenFrom(o *push.OAuth2) (string, error) {
+func (e *secEnv) tokenFrom(o *pushauth.OAuth2) (string, error) {
 	r := httptest.NewRequest("POST", "/oauth/token", strings.NewReader("grant_type=client_credentials"))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Authorization", basicHeader(secClientID, "the-rotated-client-secret-0001"))
@@ -568,7 +569,7 @@ func TestSecurityEnrichToken(t *testing.T) {
 		t.Errorf("with the token: %d %s (Cache-Control %q)", r.status, r.body, r.header.Get("Cache-Control"))
 	}
 
-	noToken := handler.New(handler.Options{Auth: push.NoAuth(), Enricher: &enrich.Enricher{}})
+	noToken := handler.New(handler.Options{Auth: pushauth.NoAuth(), Enricher: &enrich.Enricher{}})
 	w := httptest.NewRecorder()
 	req := httptest.NewRequest("POST", path, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer ")

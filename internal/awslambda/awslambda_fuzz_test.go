@@ -22,7 +22,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/platform"
-	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
 
@@ -119,7 +119,7 @@ func FuzzEventToHandler(f *testing.F) {
 	}
 	out := &countingSink{}
 	h := handler.New(handler.Options{
-		Auth:     push.Basic(fuzzUser, fuzzPassword),
+		Auth:     pushauth.Basic(fuzzUser, fuzzPassword),
 		AllowApp: func(id int64) bool { return id == fuzzAppID },
 		Enricher: &enrich.Enricher{Detail: detailFake{&detail.Response}, Sink: out},
 		Timeout:  10 * time.Second,

@@ -1,6 +1,6 @@
-// Package push parses, validates and authenticates what Tencent Cloud
-// Contact Center (CCC) sends to its data-push address: a CDR when a call
-// ends, a recording when one is ready, a voicemail when one was left.
+// Package push parses and validates what Tencent Cloud Contact Center
+// (CCC) sends to its data-push address: a CDR when a call ends, a
+// recording when one is ready, a voicemail when one was left.
 //
 // Parse turns a body into a typed Push and refuses, with a permanent
 // *ValidationError, anything no retry can make acceptable. It is strict
@@ -8,10 +8,7 @@
 // timestamps that bound the DescribeSessionDetail query) and keeps every
 // field it does not know in Push.Raw, because CCC adds fields over time.
 //
-// The authenticators implement CCC's three push modes: none, HTTP Basic and
-// OAuth2 client credentials. The OAuth2 mode issues stateless signed tokens,
-// so every function instance accepts the tokens of every other without
-// shared state.
+// Package pushauth checks who sent them.
 //
 // Field names of the typed bodies are CCC's own spellings (SdkAppId,
 // SessionId), as in tencentcloud-sdk-go, so that they read the same as
@@ -206,18 +203,33 @@ func compact(body []byte) (json.RawMessage, error) {
 	if !utf8.Valid(body) {
 		return nil, invalid("body", "not valid UTF-8")
 	}
-	if err := prescan(body); err != nil {
-		return nil, err
+	switch start := bytes.TrimLeft(body, " \t\r\n"); {
+	case len(start) == 0:
+		return nil, invalid("body", "empty")
+	case start[0] != '{':
+		return nil, invalid("body", "not a JSON object")
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, len(body)))
 	if err := json.Compact(buf, body); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, invalid("body", "not valid JSON at offset "+strconv.FormatInt(se.Offset, 10))
-		}
-		return nil, invalid("body", "not valid JSON")
+		return nil, syntaxError(body, err)
+	}
+	if err := prescan(buf.Bytes()); err != nil {
+		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// syntaxError describes the error of json.Compact on body.
+func syntaxError(body []byte, err error) error {
+	// A first value that decodes alone is followed by something.
+	var v json.RawMessage
+	if json.NewDecoder(bytes.NewReader(body)).Decode(&v) == nil {
+		return invalid("body", "trailing data after the JSON object")
+	}
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return invalid("body", "not valid JSON at offset "+strconv.FormatInt(se.Offset, 10))
+	}
+	return invalid("body", "not valid JSON")
 }
 
 // decode decodes an already compacted, valid object into v, a wire type,

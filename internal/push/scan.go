@@ -2,9 +2,10 @@ package push
 
 import (
 	"bytes"
-	"encoding/json"
 	"slices"
 	"strconv"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/jsonwalk"
 )
 
 // identityKeys are the top-level fields that name a call. encoding/json
@@ -14,80 +15,48 @@ import (
 // send pairs like Uui and UUI elsewhere (DescribeTelCdr).
 var identityKeys = []string{"SdkAppId", "SessionId", "RecordId"}
 
-// prescan refuses, in one pass and without decoding, what the decoder
-// should never see: a body that is not one object, nesting deeper than
-// MaxDepth (encoding/json recurses per level), and objects with duplicate
-// keys, which parsers disagree about (first wins in some, last in
-// encoding/json). It is lenient about other syntax, which json.Compact
-// checks next.
-func prescan(body []byte) error {
-	type frame struct {
-		object    bool
-		expectKey bool
-		keys      int // where this object's keys start in keys
-	}
-	var frames [MaxDepth]frame
+// prescan refuses, in one pass over valid JSON and before the decoder
+// sees it, nesting deeper than MaxDepth (encoding/json recurses per level)
+// and objects with duplicate keys, which parsers disagree about (first
+// wins in some, last in encoding/json).
+func prescan(raw []byte) error {
+	// keys holds the keys of every open object, outermost first; starts[d]
+	// is where those of the object at depth d+1 begin.
 	var keyBuf [64][]byte
 	keys := keyBuf[:0]
-	depth := 0
-
-	i := skipSpace(body, 0)
-	if i == len(body) {
-		return invalid("body", "empty")
-	}
-	if body[i] != '{' {
-		return invalid("body", "not a JSON object")
-	}
-	for ; i < len(body); i++ {
-		switch c := body[i]; c {
-		case '"':
-			end := stringEnd(body, i)
-			if end < 0 {
-				return invalid("body", "not valid JSON: unterminated string")
-			}
-			if depth > 0 && frames[depth-1].expectKey {
-				key := body[i+1 : end]
-				if bytes.IndexByte(key, '\\') >= 0 {
-					var s string
-					if err := json.Unmarshal(body[i:end+1], &s); err != nil {
-						return invalid("body", "not valid JSON: bad escape in a key")
-					}
-					key = []byte(s)
-				}
-				keys = append(keys, key)
-				frames[depth-1].expectKey = false
-			}
-			i = end
-		case '{', '[':
-			if depth == MaxDepth {
+	var starts [MaxDepth]int
+	// unquoted holds the keys that have escapes, undone.
+	var unquoted []byte
+	w := jsonwalk.New(raw)
+	for w.Next() {
+		t := w.Token()
+		if t.Key != nil {
+			keys, unquoted = appendKey(keys, unquoted, t.Key)
+		}
+		switch t.Kind {
+		case jsonwalk.ObjectStart, jsonwalk.ArrayStart:
+			if t.Depth == MaxDepth {
 				return invalid("body", "nested deeper than "+strconv.Itoa(MaxDepth)+" levels")
 			}
-			frames[depth] = frame{object: c == '{', expectKey: c == '{', keys: len(keys)}
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return invalid("body", "not valid JSON: unbalanced brackets")
+			starts[t.Depth] = len(keys)
+		case jsonwalk.ObjectEnd:
+			if err := checkKeys(keys[starts[t.Depth]:], t.Depth == 0); err != nil {
+				return err
 			}
-			depth--
-			if f := frames[depth]; f.object {
-				if err := checkKeys(keys[f.keys:], depth == 0); err != nil {
-					return err
-				}
-				keys = keys[:f.keys]
-			}
-			if depth == 0 {
-				if skipSpace(body, i+1) != len(body) {
-					return invalid("body", "trailing data after the JSON object")
-				}
-				return nil
-			}
-		case ',':
-			if depth > 0 && frames[depth-1].object {
-				frames[depth-1].expectKey = true
-			}
+			keys = keys[:starts[t.Depth]]
 		}
 	}
-	return invalid("body", "not valid JSON: unexpected end")
+	return nil
+}
+
+// appendKey appends key, unquoted into unquoted if it has escapes.
+func appendKey(keys [][]byte, unquoted, key []byte) ([][]byte, []byte) {
+	if bytes.IndexByte(key, '\\') >= 0 {
+		n := len(unquoted)
+		unquoted = jsonwalk.Unquote(unquoted, key)
+		key = unquoted[n:len(unquoted):len(unquoted)]
+	}
+	return append(keys, key), unquoted
 }
 
 // checkKeys refuses duplicate keys in one object. It reorders keys.
@@ -127,36 +96,4 @@ func fieldName(key []byte) string {
 		}
 	}
 	return string(key)
-}
-
-// stringEnd returns the index of the quote closing the string that opens at
-// b[start], or -1.
-func stringEnd(b []byte, start int) int {
-	for i := start + 1; ; {
-		q := bytes.IndexByte(b[i:], '"')
-		if q < 0 {
-			return -1
-		}
-		i += q
-		backslashes := 0
-		for j := i - 1; j > start && b[j] == '\\'; j-- {
-			backslashes++
-		}
-		if backslashes%2 == 0 {
-			return i
-		}
-		i++
-	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
 }

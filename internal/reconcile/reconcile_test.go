@@ -19,6 +19,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/reconcile"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
@@ -281,7 +282,7 @@ func (e *env) samplesPushed(slot reconcile.Slot) ([]string, string) {
 		e.t.Fatal(err)
 	}
 	fn := httptest.NewServer(handler.New(handler.Options{
-		Auth: push.NoAuth(), AllowApp: func(id int64) bool { return id == app }, Enricher: e.enr, Timeout: 5 * time.Second,
+		Auth: pushauth.NoAuth(), AllowApp: func(id int64) bool { return id == app }, Enricher: e.enr, Timeout: 5 * time.Second,
 	}))
 	e.t.Cleanup(fn.Close)
 	var ids []string

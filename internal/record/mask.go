@@ -1,36 +1,23 @@
 package record
 
 import (
-	"encoding/json"
-
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
-	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/record/mask"
 )
 
-// mask replaces the phone numbers in r with masked ones. The detail goes
-// through push.MaskRaw like the push, so that both know the same phone
-// fields (a transfer to a phone puts the number in TransferTo); r.Detail is
-// replaced, never changed, since the caller may share it.
-func mask(r *Record) {
+// maskPhones replaces the phone numbers in r with masked ones. The detail
+// is masked as mask.MaskRaw would mask its JSON, so that push and detail
+// agree on the phone fields (a transfer to a phone puts the number in
+// TransferTo); r.Detail is replaced, never changed, since the caller may
+// share it.
+func maskPhones(r *Record) {
 	r.Meta.PhonesMasked = true
 	if r.Push != nil {
-		r.Push = push.MaskRaw(r.Push)
+		r.Push = mask.MaskRaw(r.Push)
 	}
-	if r.Detail == nil {
-		return
+	if r.Detail != nil {
+		r.Detail = mask.MaskDetail(r.Detail)
 	}
-	var d ccc.SessionDetail
-	b, err := json.Marshal(r.Detail)
-	if err == nil {
-		err = json.Unmarshal(push.MaskRaw(b), &d)
-	}
-	if err != nil {
-		// Cannot happen for a decoded detail; never let a number through.
-		r.Detail, r.DetailError, r.Completeness = nil, "detail withheld: it could not be masked", Partial
-		return
-	}
-	d.RequestID = r.Detail.RequestID
-	r.Detail = &d
 }
 
 // hasSignedLinks reports whether d carries links that expire.

@@ -164,7 +164,7 @@ func Build(in Input) *Record {
 	}
 	r.Metrics = metricsOf(callOf(p, in.Detail))
 	if in.MaskPhones {
-		mask(r)
+		maskPhones(r)
 	}
 	return r
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/record/mask"
 )
 
 var fuzzKinds = []push.Kind{push.KindCDR, push.KindRecord, push.KindVoicemail}
@@ -92,7 +93,7 @@ func FuzzBuild(f *testing.F) {
 		if !in.MaskPhones {
 			return
 		}
-		if r.Push != nil && !bytes.Equal(push.MaskRaw(r.Push), r.Push) {
+		if r.Push != nil && !bytes.Equal(mask.MaskRaw(r.Push), r.Push) {
 			t.Fatalf("push not fully masked: %s", r.Push)
 		}
 		if d := r.Detail; d != nil {
@@ -101,7 +102,7 @@ func FuzzBuild(f *testing.F) {
 				phones = append(phones, sp.Phone)
 			}
 			for _, ph := range phones {
-				if push.MaskPhone(ph) != ph {
+				if mask.MaskPhone(ph) != ph {
 					t.Fatalf("detail phone %q not masked", ph)
 				}
 			}

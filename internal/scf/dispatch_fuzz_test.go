@@ -17,7 +17,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/platform"
-	"github.com/ccc-enricher/ccc-enricher/internal/push"
+	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
 
@@ -92,7 +92,7 @@ func FuzzDispatchToHandler(f *testing.F) {
 	out := &countingSink{}
 	d := &dispatcher{
 		h: handler.New(handler.Options{
-			Auth:     push.Basic(user, password),
+			Auth:     pushauth.Basic(user, password),
 			AllowApp: func(id int64) bool { return id == 1400000000 },
 			Enricher: &enrich.Enricher{Detail: sampleDetail{&detail.Response}, Sink: out},
 			Timeout:  10 * time.Second,

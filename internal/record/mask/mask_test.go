@@ -1,11 +1,25 @@
-package push
+package mask
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/push"
 )
+
+// load reads one of the push package's sample pushes.
+func load(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "push", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
 
 func TestMaskPhone(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
@@ -120,7 +134,7 @@ func TestMaskRawRefuses(t *testing.T) {
 		`{"Caller":"13812345678"`,
 		`{"Caller":"13812345678"} x`,
 		"{\"Caller\":\"\xff\"}x",
-		`{"a":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`,
+		`{"a":` + strings.Repeat("[", push.MaxDepth) + strings.Repeat("]", push.MaxDepth) + `}`,
 	} {
 		if got := MaskRaw(json.RawMessage(in)); got != nil {
 			t.Errorf("MaskRaw(%q) = %s, want nil", in, got)

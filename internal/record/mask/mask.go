@@ -1,12 +1,14 @@
-package push
+// Package mask masks the phone numbers in records, for deployments that
+// must not pass them on (MASK_PHONE_NUMBERS): in a push's JSON as CCC sent
+// it and in the call's session detail.
+package mask
 
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
-	"strings"
-	"unicode/utf8"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/jsonwalk"
+	"github.com/ccc-enricher/ccc-enricher/internal/push"
 )
 
 // MaskPhone masks a phone number for logs and records. It replaces digits
@@ -25,20 +27,26 @@ import (
 //     "0086158xxxxxxxx", or MaskPhone's output), is returned unchanged, so
 //     masking twice is masking once.
 func MaskPhone(s string) string {
+	b := []byte(s)
+	maskDigits(b)
+	return string(b)
+}
+
+// maskDigits masks the phone number in b in place, as MaskPhone.
+func maskDigits(b []byte) {
 	digits := 0
-	for i := 0; i < len(s); i++ {
-		if isDigit(s[i]) {
+	for _, c := range b {
+		if isDigit(c) {
 			digits++
 		}
 	}
-	if digits == 0 || alreadyMasked(s) {
-		return s
+	if digits == 0 || alreadyMasked(b) {
+		return
 	}
 	head, tail := 0, 0
 	if digits >= 8 {
 		head, tail = min(digits-8, 7), 4
 	}
-	b := []byte(s)
 	n := 0
 	for i, c := range b {
 		if !isDigit(c) {
@@ -49,7 +57,6 @@ func MaskPhone(s string) string {
 		}
 		n++
 	}
-	return string(b)
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -58,10 +65,10 @@ func isMaskChar(c byte) bool { return c == '*' || c == 'x' || c == 'X' }
 
 // alreadyMasked reports whether s has at least four mask characters and
 // at most four digits after the last one.
-func alreadyMasked(s string) bool {
+func alreadyMasked(s []byte) bool {
 	masks, after := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
+	for _, c := range s {
+		switch {
 		case isMaskChar(c):
 			masks++
 			after = 0
@@ -75,10 +82,10 @@ func alreadyMasked(s string) bool {
 // looksLikePhone reports whether s could be a phone number: digits with the
 // usual punctuation and masking, at least one digit. It tells a customer's
 // number from an agent's mail in fields that hold either.
-func looksLikePhone(s string) bool {
+func looksLikePhone(s []byte) bool {
 	digit := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
+	for _, c := range s {
+		switch {
 		case isDigit(c):
 			digit = true
 		case isMaskChar(c), c == '+', c == '-', c == ' ', c == '(', c == ')':
@@ -111,14 +118,14 @@ const (
 	maybePhone
 )
 
-func phoneKindOf(key string) phoneKind {
+func phoneKindOf(key []byte) phoneKind {
 	for _, k := range maybePhoneKeys {
-		if strings.EqualFold(key, k) {
+		if bytes.EqualFold(key, []byte(k)) {
 			return maybePhone
 		}
 	}
 	for _, s := range phoneSuffixes {
-		if len(key) >= len(s) && strings.EqualFold(key[len(key)-len(s):], s) {
+		if len(key) >= len(s) && bytes.EqualFold(key[len(key)-len(s):], []byte(s)) {
 			return phone
 		}
 	}
@@ -138,88 +145,118 @@ func phoneKindOf(key string) phoneKind {
 // searched for numbers.
 //
 // It returns nil for input that is not valid JSON or nests deeper than
-// MaxDepth: nothing unmasked gets through by accident.
+// push.MaxDepth: nothing unmasked gets through by accident.
 func MaskRaw(raw json.RawMessage) json.RawMessage {
-	if !json.Valid(raw) || tooDeep(raw) {
+	if !json.Valid(raw) {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	out := make([]byte, 0, len(raw))
-
-	type frame struct {
-		object bool
-		n      int       // tokens so far: keys and values alternate in objects
-		kind   phoneKind // of the current key, or of the key that holds this array
-	}
-	var stack []frame
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
+	m := masker{out: make([]byte, 0, len(raw)), raw: raw}
+	w := jsonwalk.New(raw)
+	for w.Next() {
+		if !m.token(w.Token()) {
 			return nil
 		}
-		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
-			out = append(out, byte(d))
-			stack = stack[:len(stack)-1]
-			continue
-		}
-		kind := notPhone
-		if len(stack) > 0 {
-			f := &stack[len(stack)-1]
-			if f.n > 0 && (!f.object || f.n%2 == 0) {
-				out = append(out, ',')
-			}
-			f.n++
-			if f.object && f.n%2 == 1 {
-				key := tok.(string)
-				f.kind = phoneKindOf(key)
-				out = appendString(out, key)
-				out = append(out, ':')
-				continue
-			}
-			kind = f.kind
-		}
-		switch v := tok.(type) {
-		case json.Delim:
-			out = append(out, byte(v))
-			// Arrays inherit their key's kind ("Phones": [...]); objects
-			// start afresh.
-			inherited := notPhone
-			if v == '[' {
-				inherited = kind
-			}
-			stack = append(stack, frame{object: v == '{', kind: inherited})
-		case string:
-			if kind == phone || kind == maybePhone && looksLikePhone(v) {
-				v = MaskPhone(v)
-			}
-			out = appendString(out, v)
-		case json.Number:
-			if kind != notPhone && isPhoneNumber(v) {
-				out = appendString(out, MaskPhone(v.String()))
-			} else {
-				out = append(out, v...)
-			}
-		case bool:
-			if v {
-				out = append(out, "true"...)
-			} else {
-				out = append(out, "false"...)
-			}
-		case nil:
-			out = append(out, "null"...)
-		}
 	}
-	return out
+	return m.out
+}
+
+// masker copies a document token by token, rewriting the phone numbers.
+type masker struct {
+	out, raw []byte
+	// arrays[d] is the kind of the key that holds the array at depth d+1:
+	// arrays inherit their key's kind ("Phones": [...]), objects start
+	// afresh.
+	arrays [push.MaxDepth]phoneKind
+	// scratch holds a string while it is unescaped.
+	scratch []byte
+}
+
+// token copies t, reporting false if it nests too deeply.
+func (m *masker) token(t jsonwalk.Token) bool {
+	if t.Kind == jsonwalk.ObjectEnd || t.Kind == jsonwalk.ArrayEnd {
+		m.out = append(m.out, m.raw[t.Start])
+		return true
+	}
+	if n := len(m.out); n > 0 && m.out[n-1] != '{' && m.out[n-1] != '[' {
+		m.out = append(m.out, ',')
+	}
+	kind := notPhone
+	if t.Key != nil {
+		kind = m.key(t.Key)
+	} else if t.Depth > 0 {
+		kind = m.arrays[t.Depth-1]
+	}
+	text := m.raw[t.Start:t.End]
+	switch t.Kind {
+	case jsonwalk.ObjectStart, jsonwalk.ArrayStart:
+		if t.Depth == push.MaxDepth {
+			return false
+		}
+		if t.Kind == jsonwalk.ObjectStart {
+			kind = notPhone
+		}
+		m.arrays[t.Depth] = kind
+		m.out = append(m.out, text...)
+	case jsonwalk.String:
+		m.string(text, kind)
+	case jsonwalk.Number:
+		if kind != notPhone && isPhoneNumber(text) {
+			m.out = append(m.out, '"')
+			m.out = append(m.out, text...)
+			maskDigits(m.out[len(m.out)-len(text):])
+			m.out = append(m.out, '"')
+			break
+		}
+		m.out = append(m.out, text...)
+	default:
+		m.out = append(m.out, text...)
+	}
+	return true
+}
+
+// key copies a member's name and returns its kind.
+func (m *masker) key(key []byte) phoneKind {
+	if jsonwalk.NeedsUnquote(key) {
+		m.scratch = jsonwalk.Unquote(m.scratch[:0], key)
+		key = m.scratch
+		m.out = appendString(m.out, key)
+	} else {
+		m.out = append(append(append(m.out, '"'), key...), '"')
+	}
+	m.out = append(m.out, ':')
+	return phoneKindOf(key)
+}
+
+// string copies a string, quotes included, masking it if it is a phone
+// number. One that reads the same decoded is copied as written, which is
+// what appendString would write for it.
+func (m *masker) string(text []byte, kind phoneKind) {
+	s := text[1 : len(text)-1]
+	if !jsonwalk.NeedsUnquote(s) {
+		start := len(m.out)
+		m.out = append(m.out, text...)
+		if isPhone(kind, s) {
+			maskDigits(m.out[start+1 : len(m.out)-1])
+		}
+		return
+	}
+	m.scratch = jsonwalk.Unquote(m.scratch[:0], s)
+	if isPhone(kind, m.scratch) {
+		maskDigits(m.scratch)
+	}
+	m.out = appendString(m.out, m.scratch)
+}
+
+// isPhone reports whether the string s under a key of the given kind is
+// a phone number.
+func isPhone(kind phoneKind, s []byte) bool {
+	return kind == phone || kind == maybePhone && looksLikePhone(s)
 }
 
 // isPhoneNumber reports whether a JSON number is a phone number rather
 // than a flag or a count under a phone-like key (IsForceUseMobile: 1): a
 // plain integer of at least 7 digits.
-func isPhoneNumber(n json.Number) bool {
+func isPhoneNumber(n []byte) bool {
 	if len(n) < 7 {
 		return false
 	}
@@ -231,41 +268,12 @@ func isPhoneNumber(n json.Number) bool {
 	return true
 }
 
-// tooDeep reports whether valid JSON nests deeper than MaxDepth.
-func tooDeep(b []byte) bool {
-	depth := 0
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			i = stringEnd(b, i)
-		case '{', '[':
-			if depth++; depth > MaxDepth {
-				return true
-			}
-		case '}', ']':
-			depth--
-		}
-	}
-	return false
-}
-
-// appendString appends s as a JSON string. Unlike encoding/json it leaves
-// <, > and & alone: the output is data, not HTML.
-func appendString(b []byte, s string) []byte {
+// appendString appends s, valid UTF-8, as a JSON string. Unlike
+// encoding/json it leaves <, > and & alone: the output is data, not HTML.
+func appendString(b, s []byte) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, `\ufffd`...)
-			} else {
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
-			continue
-		}
+	for _, c := range s {
 		switch {
 		case c == '"' || c == '\\':
 			b = append(b, '\\', c)
@@ -280,7 +288,6 @@ func appendString(b []byte, s string) []byte {
 		default:
 			b = append(b, c)
 		}
-		i++
 	}
 	return append(b, '"')
 }

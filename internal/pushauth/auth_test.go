@@ -1,4 +1,4 @@
-package push
+package pushauth
 
 import (
 	"encoding/base64"
@@ -7,9 +7,13 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 )
+
+// testNow is the clock of the tests, shortly after the sample push.
+var testNow = time.Unix(1756892300, 0)
 
 func requestWith(authorization string) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, "/push?action=cdr&version=1", nil)

@@ -1,4 +1,4 @@
-package push
+package pushauth
 
 import (
 	"encoding/base64"

@@ -1,4 +1,8 @@
-package push
+// Package pushauth is CCC data-push authentication: none, HTTP Basic, and
+// OAuth2 client credentials with the token endpoint CCC fetches bearer
+// tokens from. The OAuth2 mode issues stateless signed tokens, so every
+// function instance accepts the tokens of every other without shared state.
+package pushauth
 
 import (
 	"crypto/sha256"
