@@ -33,7 +33,10 @@ type app struct {
 	log      *slog.Logger
 	handler  http.Handler
 	enricher *enrich.Enricher
-	ccc      *cccapi.Client
+	// primary is the sink alone, without the dead-letter fallback that
+	// enricher sends through: redrive sends there.
+	primary sink.Sink
+	ccc     *cccapi.Client
 	// jobs are the scheduled jobs, by the names a platform's timer or
 	// schedule gives.
 	jobs platform.Jobs
@@ -66,20 +69,19 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	}
 	a.ccc = cccapi.New(tc, cccapi.Options{Rate: cfg.CCC.Rate, SessionGrace: cfg.CCC.SessionGrace})
 
-	deps := sink.Deps{
-		HTTPClient: &http.Client{},
-		Stdout:     os.Stdout,
-		AWS:        func(ctx context.Context) (aws.Config, error) { return awsconfig.LoadDefaultConfig(ctx) },
-		Tencent:    cred,
+	deps := sinkDeps{
+		httpClient: &http.Client{},
+		stdout:     os.Stdout,
+		aws:        func(ctx context.Context) (aws.Config, error) { return awsconfig.LoadDefaultConfig(ctx) },
+		tencent:    cred,
 	}
-	out, err := sink.New(ctx, cfg.Sink, deps)
-	if err != nil {
+	if a.primary, err = newSink(ctx, cfg.Sink, deps, ""); err != nil {
 		a.close()
 		return nil, err
 	}
+	out := a.primary
 	if cfg.DeadLetter.Kind != "" {
-		deps.Prefix = "DLQ_"
-		dlq, err := sink.New(ctx, cfg.DeadLetter, deps)
+		dlq, err := newSink(ctx, cfg.DeadLetter, deps, "DLQ_")
 		if err != nil {
 			a.close()
 			return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/redrive"
-	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
 
 // redrive is the queue function of both platforms' queue triggers (SQS on
@@ -13,10 +12,6 @@ import (
 // primary sink alone, without the dead-letter fallback, so that a record
 // that fails again stays in the queue instead of being written back to it.
 func (a *app) redrive(ctx context.Context, body []byte) error {
-	primary := a.enricher.Sink
-	if d, ok := primary.(*sink.DeadLetter); ok {
-		primary = d.Primary()
-	}
-	r := redrive.Redriver{Sink: primary, Enricher: a.enricher, Logger: a.log}
+	r := redrive.Redriver{Sink: a.primary, Enricher: a.enricher, Logger: a.log}
 	return r.Redrive(ctx, body)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink/webhook"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
 	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 )
@@ -174,15 +175,12 @@ func runRow(t *testing.T, r row) {
 	if attempt == 0 {
 		attempt = webhookTimeout
 	}
-	webhook, err := sink.NewWebhook(sink.WebhookConfig{URL: url, Secret: testenv.WebhookSecret, Timeout: attempt}, recv.Client())
-	if err != nil {
-		t.Fatal(err)
-	}
+	wh := webhook.New(testenv.WebhookConfig(url, attempt), recv.Client())
 	dlq := testenv.NewSink("dlq")
 	dlq.Err = r.dlq
-	var out sink.Sink = webhook
+	var out sink.Sink = wh
 	if !r.noDLQ {
-		out = sink.WithDeadLetter(webhook, dlq)
+		out = sink.WithDeadLetter(wh, dlq)
 	}
 	timeout := r.timeout
 	if timeout == 0 {

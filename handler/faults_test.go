@@ -26,12 +26,15 @@ import (
 
 	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/redrive"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink/kafka"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink/webhook"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
 	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 )
@@ -148,8 +151,8 @@ type suite struct {
 	sample   tcemu.Sample
 	detail   *cccapi.Client
 	recv     *testenv.Receiver
-	webhook  *sink.Webhook
-	dlq      *sink.Kafka
+	webhook  *webhook.Webhook
+	dlq      *kafka.Kafka
 	kafka    *kfake.Cluster
 	retryURL string // the handler with ON_DETAIL_FAILURE=retry
 	partURL  string // the handler with ON_DETAIL_FAILURE=forward-partial
@@ -178,19 +181,15 @@ func newSuite(t *testing.T, seed uint64) *suite {
 	// The webhook and its receiver.
 	s.recv = testenv.NewReceiver(t)
 	s.recv.Answer(s.answer)
+	s.webhook = webhook.New(testenv.WebhookConfig(s.recv.URL, webhookTimeout), s.recv.Client())
 	var err error
-	s.webhook, err = sink.NewWebhook(sink.WebhookConfig{URL: s.recv.URL, Secret: testenv.WebhookSecret, Timeout: webhookTimeout},
-		s.recv.Client())
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// The dead-letter sink.
 	if s.kafka, err = kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, dlqTopic)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.kafka.Close)
-	if s.dlq, err = sink.NewKafka(sink.KafkaConfig{Brokers: s.kafka.ListenAddrs(), Topic: dlqTopic}); err != nil {
+	if s.dlq, err = kafka.New(config.Kafka{Brokers: s.kafka.ListenAddrs(), Topic: dlqTopic}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.dlq.Close() })

@@ -18,7 +18,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
-	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink/webhook"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
 	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 )
@@ -48,10 +48,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	api := testenv.NewCCC(t, time.Now(), tcemu.Options{})
 	e := &env{t: t, emu: api.Emu, sample: api.Sample, logs: &bytes.Buffer{}, recv: testenv.NewReceiver(t)}
-	out, err := sink.NewWebhook(sink.WebhookConfig{URL: e.recv.URL, Secret: testenv.WebhookSecret, Timeout: time.Second}, e.recv.Client())
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := webhook.New(testenv.WebhookConfig(e.recv.URL, time.Second), e.recv.Client())
 	enr := &enrich.Enricher{
 		Detail: api.Client(t, cccapi.Options{SessionGrace: 2 * time.Minute, Retry: retry.Policy{Base: time.Millisecond, Max: 5 * time.Millisecond}}, time.Second),
 		Sink:   out,

@@ -33,11 +33,14 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink/stdout"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink/webhook"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
 	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 )
@@ -153,15 +156,10 @@ func newSecEnv(t *testing.T, c secConfig) *secEnv {
 	}))
 	t.Cleanup(receiver.Close)
 
-	wh, err := sink.NewWebhook(sink.WebhookConfig{
-		URL: receiver.URL + "/hook?token=" + secReceiverToken, Secret: secWebhookSecret, Timeout: time.Second,
-	}, receiver.Client())
-	if err != nil {
-		t.Fatal(err)
-	}
+	wh := webhook.New(config.Webhook{URL: receiver.URL + "/hook?token=" + secReceiverToken, Key: []byte(secWebhookKey), Timeout: time.Second}, receiver.Client())
 	var out sink.Sink = wh
 	if c.deadLetter {
-		out = sink.WithDeadLetter(wh, sink.NewStdout(e.dlq))
+		out = sink.WithDeadLetter(wh, stdout.New(e.dlq))
 	}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	prev := slog.Default()

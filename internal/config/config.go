@@ -14,8 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
 
 // Push authentication modes, the values of PUSH_AUTH: the three modes the
@@ -61,10 +59,10 @@ type Config struct {
 	CCC  CCC
 
 	// Sink is the destination of enriched records (SINK and its variables).
-	Sink sink.Config
+	Sink Sink
 	// DeadLetter is where a record goes when Sink refuses it (DLQ_SINK and
 	// the same variables with a DLQ_ prefix); Kind "" means none.
-	DeadLetter sink.Config
+	DeadLetter Sink
 
 	// OnDetailFailure is DetailRetry or DetailForwardPartial.
 	OnDetailFailure string
@@ -174,7 +172,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		Tencent: r.tencent(),
 	}
 	if c.Sink.Kind == "" {
-		c.Sink.Kind = sink.KindStdout
+		c.Sink.Kind = KindStdout
 	}
 	c.validate(&r)
 	if len(r.errs) > 0 {
@@ -210,21 +208,6 @@ func (c *Config) validate(r *reader) {
 	if c.DeadLetter.Kind != "" && destination(c.DeadLetter) == destination(c.Sink) {
 		r.fail("DLQ_SINK", "must not be the same destination as SINK: a record the sink refuses would be refused again")
 	}
-}
-
-// destination names where a sink delivers, to tell two configurations apart.
-func destination(c sink.Config) string {
-	switch c.Kind {
-	case sink.KindWebhook:
-		return c.Kind + " " + c.Webhook.URL
-	case sink.KindCMQ:
-		return c.Kind + " " + c.CMQ.Region + "/" + c.CMQ.Queue
-	case sink.KindSQS:
-		return c.Kind + " " + c.SQS.QueueURL
-	case sink.KindKafka:
-		return c.Kind + " " + strings.Join(c.Kafka.Brokers, ",") + "/" + c.Kafka.Topic
-	}
-	return c.Kind
 }
 
 // reader collects every problem instead of stopping at the first, so that
@@ -356,63 +339,4 @@ func (r *reader) endpoint(name, def string) string {
 		r.fail(name, fmt.Sprintf("is %q; want a host such as ccc.tencentcloudapi.com or a URL such as http://127.0.0.1:8080", v))
 	}
 	return v
-}
-
-// sink reads one sink's configuration; prefix is "" for the main sink and
-// "DLQ_" for the dead-letter sink.
-func (r *reader) sink(prefix string) sink.Config {
-	kinds := []string{sink.KindWebhook, sink.KindCMQ, sink.KindSQS, sink.KindKafka, sink.KindStdout}
-	c := sink.Config{Kind: r.oneOf(prefix+"SINK", "", kinds...)}
-	need := func(name, value string) {
-		r.required(prefix+name, value, fmt.Sprintf("when %sSINK=%s", prefix, c.Kind))
-	}
-	switch c.Kind {
-	case sink.KindWebhook:
-		c.Webhook = sink.WebhookConfig{
-			URL:     r.str(prefix + "WEBHOOK_URL"),
-			Secret:  r.str(prefix + "WEBHOOK_SECRET"),
-			Timeout: r.duration(prefix+"WEBHOOK_TIMEOUT", 10*time.Second),
-		}
-		need("WEBHOOK_URL", c.Webhook.URL)
-		need("WEBHOOK_SECRET", c.Webhook.Secret)
-		if u, err := url.Parse(c.Webhook.URL); c.Webhook.URL != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
-			r.fail(prefix+"WEBHOOK_URL", "must be an http or https URL")
-		}
-		if s := c.Webhook.Secret; s != "" && !strings.HasPrefix(s, "whsec_") {
-			r.fail(prefix+"WEBHOOK_SECRET", `must start with "whsec_" followed by base64 (Standard Webhooks)`)
-		}
-	case sink.KindCMQ:
-		c.CMQ = sink.CMQConfig{
-			Queue:    r.str(prefix + "CMQ_QUEUE"),
-			Region:   r.str(prefix + "CMQ_REGION"),
-			Endpoint: r.endpoint(prefix+"CMQ_ENDPOINT", ""),
-		}
-		need("CMQ_QUEUE", c.CMQ.Queue)
-		need("CMQ_REGION", c.CMQ.Region)
-	case sink.KindSQS:
-		c.SQS = sink.SQSConfig{QueueURL: r.str(prefix + "SQS_QUEUE_URL")}
-		need("SQS_QUEUE_URL", c.SQS.QueueURL)
-	case sink.KindKafka:
-		c.Kafka = sink.KafkaConfig{
-			Topic:         r.str(prefix + "KAFKA_TOPIC"),
-			SASLMechanism: r.oneOf(prefix+"KAFKA_SASL_MECHANISM", "", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"),
-			Username:      r.str(prefix + "KAFKA_USERNAME"),
-			Password:      r.str(prefix + "KAFKA_PASSWORD"),
-			TLS:           r.bool(prefix+"KAFKA_TLS", false),
-		}
-		for _, b := range strings.Split(r.str(prefix+"KAFKA_BROKERS"), ",") {
-			if b = strings.TrimSpace(b); b != "" {
-				c.Kafka.Brokers = append(c.Kafka.Brokers, b)
-			}
-		}
-		if len(c.Kafka.Brokers) == 0 {
-			need("KAFKA_BROKERS", "")
-		}
-		need("KAFKA_TOPIC", c.Kafka.Topic)
-		if c.Kafka.SASLMechanism != "" {
-			need("KAFKA_USERNAME", c.Kafka.Username)
-			need("KAFKA_PASSWORD", c.Kafka.Password)
-		}
-	}
-	return c
 }

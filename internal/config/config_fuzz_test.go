@@ -45,9 +45,9 @@ var fuzzBases = []map[string]string{
 // FuzzLoad gives Load arbitrary values for up to three variables on top of
 // a valid configuration. Load never panics; an error has one line per
 // problem, each starting with the variable's name; an error never depends
-// on the content of a secret, only on whether it is set, its length and
-// its "whsec_" prefix; and an accepted configuration is within the
-// documented bounds.
+// on the content of a secret, only on whether it is set, its length, its
+// "whsec_" prefix and, after that prefix, its shape as base64; and an
+// accepted configuration is within the documented bounds.
 func FuzzLoad(f *testing.F) {
 	for i := range fuzzVars {
 		f.Add(uint8(0), uint8(i), "x", uint8(i), "", uint8(0), "")
@@ -110,7 +110,10 @@ func FuzzLoad(f *testing.F) {
 }
 
 // sameShape returns a value of the same length, surrounding space and
-// "whsec_" prefix as v, and no other content in common.
+// "whsec_" prefix as v. After that prefix, which asks for base64, it keeps
+// what is not a base64 letter (padding, line breaks, invalid bytes), so
+// that it decodes, or fails to, as v does, to as many bytes; it has no
+// other content in common with v.
 func sameShape(v string) string {
 	trimmed := strings.TrimSpace(v)
 	if trimmed == "" {
@@ -118,11 +121,17 @@ func sameShape(v string) string {
 	}
 	lead := v[:len(v)-len(strings.TrimLeftFunc(v, unicode.IsSpace))]
 	trail := v[len(strings.TrimRightFunc(v, unicode.IsSpace)):]
-	prefix := ""
-	if strings.HasPrefix(trimmed, "whsec_") {
-		prefix = "whsec_"
+	rest, ok := strings.CutPrefix(trimmed, "whsec_")
+	if !ok {
+		return lead + strings.Repeat("Z", len(trimmed)) + trail
 	}
-	return lead + prefix + strings.Repeat("Z", len(trimmed)-len(prefix)) + trail
+	b := []byte(rest)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' {
+			b[i] = 'Z'
+		}
+	}
+	return lead + "whsec_" + string(b) + trail
 }
 
 // checkErrorLines wants a header line and then one line per problem, each

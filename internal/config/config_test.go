@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
 
 func env(kv map[string]string) func(string) string {
@@ -26,7 +24,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Port != 9000 || c.CCC.Endpoint != "ccc.intl.tencentcloudapi.com" || c.CCC.Rate != 20 ||
-		c.Sink.Kind != sink.KindStdout || c.DeadLetter.Kind != "" || c.OnDetailFailure != DetailRetry ||
+		c.Sink.Kind != KindStdout || c.DeadLetter.Kind != "" || c.OnDetailFailure != DetailRetry ||
 		c.Push.MaxBodyBytes != 1<<20 || c.Push.OAuthTokenTTL != 15*time.Minute || c.MaskPhoneNumbers ||
 		c.Reconcile.Slot != 10*time.Minute || c.Reconcile.Delay != 20*time.Minute || c.Reconcile.Mode != ReconcileDetail {
 		t.Errorf("unexpected defaults: %+v", c)

@@ -68,11 +68,6 @@ func WithDeadLetter(primary, dlq Sink) Sink {
 // Name returns the primary sink's name.
 func (d *DeadLetter) Name() string { return d.primary.Name() }
 
-// Primary returns the primary sink alone, for redriving dead-lettered
-// records: a record that fails again there must not be written back to the
-// dead-letter sink it came from.
-func (d *DeadLetter) Primary() Sink { return d.primary }
-
 // Send is Deliver without the Outcome.
 func (d *DeadLetter) Send(ctx context.Context, m Message) error {
 	_, err := d.Deliver(ctx, m)

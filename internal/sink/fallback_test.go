@@ -122,7 +122,7 @@ func TestDeadLetter(t *testing.T) {
 			if got.ID != m.ID || string(got.Body) != string(m.Body) || got.Attributes["origin"] != "push" {
 				t.Errorf("dead-letter message differs from the original: %+v", got)
 			}
-			if err := got.validate(); err != nil {
+			if err := got.Validate(); err != nil {
 				t.Errorf("dead-letter message is invalid: %v", err)
 			}
 			want := map[string]string{AttrDeadLetterFrom: "webhook", AttrDeadLetterClass: tt.wantClass}
@@ -205,13 +205,5 @@ func TestWithDeadLetterNilAndClose(t *testing.T) {
 	}
 	if err := s.(io.Closer).Close(); err != nil || !primary.closed || !dlq.closed {
 		t.Errorf("Close = %v; closed %v %v", err, primary.closed, dlq.closed)
-	}
-}
-
-func TestDeadLetterPrimary(t *testing.T) {
-	primary, dlq := &fakeSink{name: "webhook"}, &fakeSink{name: "sqs"}
-	d, ok := WithDeadLetter(primary, dlq).(*DeadLetter)
-	if !ok || d.Primary() != Sink(primary) {
-		t.Fatalf("WithDeadLetter(...).Primary() is not the primary sink")
 	}
 }

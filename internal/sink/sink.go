@@ -1,5 +1,8 @@
-// Package sink delivers enriched call records to the user's downstream: a
-// signed webhook, a queue (TDMQ for CMQ, SQS, Kafka) or standard output.
+// Package sink is what every destination of enriched call records shares:
+// the Sink interface, the Message it carries and its checks, and the
+// dead-letter fallback. The destinations themselves (a signed webhook, TDMQ
+// for CMQ, SQS, Kafka, standard output) are its subpackages, so that this
+// package, and the enricher that uses it, import no cloud SDK.
 //
 // A Sink receives an already encoded record and its idempotency key; it knows
 // nothing of CCC. Every Sink returns nil only once the message is durably
@@ -10,8 +13,8 @@ package sink
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
+	"iter"
 	"maps"
 	"runtime/debug"
 	"slices"
@@ -70,69 +73,10 @@ type Sink interface {
 	Name() string
 }
 
-// Kinds of sink, the values of SINK and DLQ_SINK.
-const (
-	KindWebhook = "webhook"
-	KindCMQ     = "cmq"
-	KindSQS     = "sqs"
-	KindKafka   = "kafka"
-	KindStdout  = "stdout"
-)
-
-// Config selects and configures one sink. Package config fills it from the
-// environment (SINK, WEBHOOK_*, CMQ_*, SQS_*, KAFKA_*; the same with a DLQ_
-// prefix for the dead-letter sink).
-type Config struct {
-	Kind    string
-	Webhook WebhookConfig
-	CMQ     CMQConfig
-	SQS     SQSConfig
-	Kafka   KafkaConfig
-}
-
-// WebhookConfig configures the signed webhook (Standard Webhooks).
-type WebhookConfig struct {
-	URL string
-	// Secret is the signing secret as given: "whsec_" followed by base64.
-	Secret string
-	// Timeout bounds one HTTP attempt; zero means 10s.
-	Timeout time.Duration
-}
-
-// CMQConfig configures TDMQ for CMQ's SendCmqMsg (tdmq 2020-02-17).
-type CMQConfig struct {
-	Queue  string
-	Region string
-	// Endpoint overrides tdmq.tencentcloudapi.com; "http://host:port" is
-	// accepted for the emulator.
-	Endpoint string
-}
-
-// SQSConfig configures Amazon SQS. FIFO queues (".fifo") get
-// MessageGroupId and MessageDeduplicationId.
-type SQSConfig struct {
-	QueueURL string
-}
-
-// KafkaConfig configures a Kafka producer (CKafka, MSK or any broker).
-type KafkaConfig struct {
-	Brokers []string
-	Topic   string
-	// SASLMechanism is "", "PLAIN", "SCRAM-SHA-256" or "SCRAM-SHA-512".
-	SASLMechanism string
-	Username      string
-	Password      string
-	TLS           bool
-	// TLSConfig, if set, is used (cloned) to dial the brokers, for example
-	// to trust a private CA; it implies TLS. Nil with TLS means the system
-	// roots and TLS 1.2 or later.
-	TLSConfig *tls.Config
-}
-
-// attemptTimeout bounds one attempt of a sink that has no configured
+// AttemptTimeout bounds one attempt of a sink that has no configured
 // timeout, so that one stuck connection leaves time for a retry within the
 // invocation.
-const attemptTimeout = 10 * time.Second
+const AttemptTimeout = 10 * time.Second
 
 // Limits of the record id and schema version. 128 printable ASCII
 // characters without space is what SQS allows for MessageDeduplicationId
@@ -142,13 +86,14 @@ const (
 	maxAttrValueLen = 256
 )
 
-// validate rejects a message no destination could carry faithfully. It is
-// a programming error upstream, so the error is permanent.
-func (m Message) validate() error {
-	if err := checkToken("record id", m.ID, maxIDLen); err != nil {
+// Validate rejects a message no destination could carry faithfully. It is
+// a programming error upstream, so the error is permanent. Every Sink
+// calls it first.
+func (m Message) Validate() error {
+	if err := CheckToken("record id", m.ID); err != nil {
 		return retry.Permanent(err)
 	}
-	if err := checkToken("schema version", m.SchemaVersion, maxIDLen); err != nil {
+	if err := CheckToken("schema version", m.SchemaVersion); err != nil {
 		return retry.Permanent(err)
 	}
 	if len(m.Body) == 0 {
@@ -158,20 +103,21 @@ func (m Message) validate() error {
 		if !validAttrName(k) || k == AttrRecordID || k == AttrSchemaVersion {
 			return retry.Permanent(fmt.Errorf("record %s: invalid attribute name %q", m.ID, k))
 		}
-		if v == "" || len(v) > maxAttrValueLen || sanitize(v, maxAttrValueLen) != v {
+		if v == "" || len(v) > maxAttrValueLen || Sanitize(v, maxAttrValueLen) != v {
 			return retry.Permanent(fmt.Errorf("record %s: attribute %s: value is empty, too long or not printable", m.ID, k))
 		}
 	}
 	return nil
 }
 
-// checkToken accepts 1 to limit characters of printable ASCII without space.
-func checkToken(what, s string, limit int) error {
+// CheckToken accepts 1 to 128 characters of printable ASCII without space,
+// what every destination can carry as an id; what names s in the error.
+func CheckToken(what, s string) error {
 	if s == "" {
 		return fmt.Errorf("%s is empty", what)
 	}
-	if len(s) > limit {
-		return fmt.Errorf("%s is longer than %d characters", what, limit)
+	if len(s) > maxIDLen {
+		return fmt.Errorf("%s is longer than %d characters", what, maxIDLen)
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '!' || s[i] > '~' {
@@ -194,23 +140,26 @@ func validAttrName(k string) bool {
 	return true
 }
 
-// attr is one name and value a destination carries.
-type attr struct{ name, value string }
-
-// attrs lists the record id, the schema version and the extra attributes,
-// in a stable order.
-func (m Message) attrs() []attr {
-	a := []attr{{AttrRecordID, m.ID}, {AttrSchemaVersion, m.SchemaVersion}}
-	for _, k := range slices.Sorted(maps.Keys(m.Attributes)) {
-		a = append(a, attr{k, m.Attributes[k]})
+// Attrs yields the names and values a queue carries beside the body: the
+// record id, the schema version and the extra attributes, in a stable
+// order.
+func (m Message) Attrs() iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		if !yield(AttrRecordID, m.ID) || !yield(AttrSchemaVersion, m.SchemaVersion) {
+			return
+		}
+		for _, k := range slices.Sorted(maps.Keys(m.Attributes)) {
+			if !yield(k, m.Attributes[k]) {
+				return
+			}
+		}
 	}
-	return a
 }
 
-// sanitize makes outside text (a reply body, an error) safe to put in an
+// Sanitize makes outside text (a reply body, an error) safe to put in an
 // error, a log line or a header: valid UTF-8, printable, runs of space and
 // control characters collapsed to one space, at most limit bytes.
-func sanitize(s string, limit int) string {
+func Sanitize(s string, limit int) string {
 	var b strings.Builder
 	space := false
 	for _, r := range s {
@@ -237,7 +186,7 @@ func sanitize(s string, limit int) string {
 // shortError is err's text, sanitised and cut, for an attribute or a reply.
 // Errors in this program never carry secrets; this guards only the shape.
 func shortError(err error) string {
-	s := sanitize(err.Error(), 200)
+	s := Sanitize(err.Error(), 200)
 	if s == "" {
 		return "unknown error"
 	}
@@ -246,6 +195,10 @@ func shortError(err error) string {
 
 // modulePath is this program's module, whose version goes in User-Agent.
 const modulePath = "github.com/ccc-enricher/ccc-enricher"
+
+// UserAgent is the User-Agent of the destinations that send HTTP
+// requests: "ccc-enricher/" and the module version.
+func UserAgent() string { return "ccc-enricher/" + version() }
 
 // version is the module version stamped by the go command at build time
 // (a tag or a pseudo-version), or "dev".

@@ -1,33 +1,27 @@
 package sink
 
 import (
-	"os"
 	"strings"
 	"testing"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 )
 
-// fastPolicy keeps the retry tests quick; the behaviour under test is which
-// failures are retried, not the backoff.
-var fastPolicy = retry.Policy{Attempts: 5, Base: time.Millisecond, Max: 2 * time.Millisecond}
+// testBody is a record as the sinks receive it, cut short: these tests
+// look at the message around it. (Package sinktest has the whole sample,
+// but it imports this package.)
+const testBody = `{"schemaVersion": "1.0", "id": "cer_5d1f0c3b9a7e4f6c8b2a1d0e9f8c7b6a", "kind": "cdr", "metrics": {"note": "caf\u00e9 \u2014 \u4e2d\u6587"}}`
 
-// testMessage is the sample record as a sink receives it.
-func testMessage(t testing.TB) Message {
-	t.Helper()
-	body, err := os.ReadFile("testdata/record.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+// testMessage is a message as the enricher makes it.
+func testMessage(testing.TB) Message {
 	return Message{
 		ID:            "cer_5d1f0c3b9a7e4f6c8b2a1d0e9f8c7b6a",
 		SchemaVersion: "1.0",
 		Key:           "0f507d5d-e1e4-436e-a655-1d6c75a79b4f",
 		Group:         "1400000000",
-		Body:          body,
+		Body:          []byte(testBody),
 	}
 }
 
@@ -61,7 +55,7 @@ func TestMessageValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := base
 			tt.edit(&m)
-			err := m.validate()
+			err := m.Validate()
 			if tt.ok && err != nil {
 				t.Fatalf("validate: %v", err)
 			}
@@ -76,11 +70,11 @@ func TestAttrsOrder(t *testing.T) {
 	m := testMessage(t)
 	m.Attributes = map[string]string{"b": "2", "a": "1"}
 	var names []string
-	for _, a := range m.attrs() {
-		names = append(names, a.name)
+	for name := range m.Attrs() {
+		names = append(names, name)
 	}
 	if got, want := strings.Join(names, ","), "record-id,schema-version,a,b"; got != want {
-		t.Errorf("attrs = %s, want %s", got, want)
+		t.Errorf("Attrs = %s, want %s", got, want)
 	}
 }
 
@@ -100,8 +94,8 @@ func TestSanitize(t *testing.T) {
 		{"\x00\x01", 10, ""},
 	}
 	for _, tt := range tests {
-		if got := sanitize(tt.in, tt.limit); got != tt.want {
-			t.Errorf("sanitize(%q, %d) = %q, want %q", tt.in, tt.limit, got, tt.want)
+		if got := Sanitize(tt.in, tt.limit); got != tt.want {
+			t.Errorf("Sanitize(%q, %d) = %q, want %q", tt.in, tt.limit, got, tt.want)
 		}
 	}
 }
@@ -111,34 +105,33 @@ func TestSanitize(t *testing.T) {
 func FuzzSanitize(f *testing.F) {
 	for _, s := range []string{
 		"", "ok", `{"ErrCode":0,"ErrMsg":"ok"}`, "<html>\r\n<b>502 Bad Gateway</b></html>",
-		"\xff\xfe\x00", "中文 \u202e\u200b", strings.Repeat("x ", 300),
+		"\xff\xfe\x00", "中文 \u202e\u200b", strings.Repeat("x ", 300), testBody,
 	} {
 		f.Add(s)
 	}
-	if b, err := os.ReadFile("testdata/record.json"); err == nil {
-		f.Add(string(b))
-	}
+	const limit = 200 // what the webhook quotes of a reply
 	f.Fuzz(func(t *testing.T, in string) {
-		out := sanitize(in, maxReplySnippet)
-		if len(out) > maxReplySnippet || !utf8.ValidString(out) {
-			t.Fatalf("sanitize(%q) = %q: too long or not UTF-8", in, out)
+		out := Sanitize(in, limit)
+		if len(out) > limit || !utf8.ValidString(out) {
+			t.Fatalf("Sanitize(%q) = %q: too long or not UTF-8", in, out)
 		}
 		if strings.HasPrefix(out, " ") || strings.HasSuffix(out, " ") || strings.Contains(out, "  ") {
-			t.Fatalf("sanitize(%q) = %q: stray spaces", in, out)
+			t.Fatalf("Sanitize(%q) = %q: stray spaces", in, out)
 		}
 		for _, r := range out {
 			if !unicode.IsPrint(r) || r == utf8.RuneError {
-				t.Fatalf("sanitize(%q) = %q: unprintable %U", in, out, r)
+				t.Fatalf("Sanitize(%q) = %q: unprintable %U", in, out, r)
 			}
 		}
-		if sanitize(out, maxReplySnippet) != out {
-			t.Fatalf("sanitize is not idempotent on %q", out)
+		if Sanitize(out, limit) != out {
+			t.Fatalf("Sanitize is not idempotent on %q", out)
 		}
 	})
 }
 
-func TestVersion(t *testing.T) {
-	if v := version(); v == "" || strings.ContainsAny(v, " \r\n") {
-		t.Errorf("version() = %q", v)
+func TestUserAgent(t *testing.T) {
+	v, ok := strings.CutPrefix(UserAgent(), "ccc-enricher/")
+	if !ok || v == "" || strings.ContainsAny(v, " \r\n") {
+		t.Errorf("UserAgent() = %q", UserAgent())
 	}
 }

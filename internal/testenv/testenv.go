@@ -19,6 +19,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
@@ -32,6 +33,16 @@ const (
 	SecretKey     = "testenvSecretKeyEXAMPLE0000000000"
 	WebhookSecret = "whsec_dGVzdGVudi13ZWJob29rLXNpZ25pbmctc2VjcmV0LTMy"
 )
+
+// WebhookConfig configures a webhook to url signed with WebhookSecret, as
+// a Receiver verifies; timeout bounds one attempt.
+func WebhookConfig(url string, timeout time.Duration) config.Webhook {
+	key, err := config.WebhookKey(WebhookSecret)
+	if err != nil {
+		panic(err)
+	}
+	return config.Webhook{URL: url, Key: key, Timeout: timeout}
+}
 
 // CCC is the CCC API emulator, serving on URL.
 type CCC struct {
@@ -92,9 +103,15 @@ type Receiver struct {
 	verifier *standardwebhooks.Webhook
 	done     chan struct{} // closed when the test ends
 
-	mu     sync.Mutex
-	answer func(http.ResponseWriter, *http.Request) int
-	bodies [][]byte
+	mu         sync.Mutex
+	answer     func(http.ResponseWriter, *http.Request) int
+	deliveries []Delivery
+}
+
+// Delivery is one delivery a Receiver stored.
+type Delivery struct {
+	Header http.Header
+	Body   []byte
 }
 
 // NewReceiver starts a Receiver; it closes when the test ends.
@@ -161,16 +178,26 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		r.t.Errorf("webhook body is not the record named by webhook-id %q: %v", req.Header.Get("webhook-id"), err)
 	}
 	r.mu.Lock()
-	r.bodies = append(r.bodies, body)
+	r.deliveries = append(r.deliveries, Delivery{Header: req.Header.Clone(), Body: body})
 	r.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// Bodies returns the stored deliveries, in the order they came.
-func (r *Receiver) Bodies() [][]byte {
+// Deliveries returns the stored deliveries, in the order they came.
+func (r *Receiver) Deliveries() []Delivery {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([][]byte(nil), r.bodies...)
+	return append([]Delivery(nil), r.deliveries...)
+}
+
+// Bodies returns the bodies of the stored deliveries, in the order they
+// came.
+func (r *Receiver) Bodies() [][]byte {
+	var b [][]byte
+	for _, d := range r.Deliveries() {
+		b = append(b, d.Body)
+	}
+	return b
 }
 
 // Records decodes the stored deliveries, in the order they came.

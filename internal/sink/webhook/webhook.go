@@ -1,9 +1,10 @@
-package sink
+// Package webhook is the destination that POSTs each record to a URL,
+// signed as the Standard Webhooks specification describes.
+package webhook
 
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -16,16 +17,12 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
 
 const (
-	// webhookSecretPrefix marks a Standard Webhooks symmetric secret.
-	webhookSecretPrefix = "whsec_"
-	// The Standard Webhooks specification asks for 24 to 64 random bytes.
-	minWebhookKey = 24
-	maxWebhookKey = 64
-
 	// A reply is read only far enough to quote it in an error: a receiver
 	// that streams megabytes back must not hold the invocation.
 	maxReplyRead    = 4 << 10
@@ -55,32 +52,16 @@ type Webhook struct {
 	now     func() time.Time
 }
 
-// NewWebhook checks cfg and returns a Webhook that sends with client, or
-// with a client on http.DefaultTransport if client is nil. Its own copy of
-// the client never follows redirects.
-func NewWebhook(cfg WebhookConfig, client *http.Client) (*Webhook, error) {
-	return newWebhook(cfg, client, "")
-}
-
-// newWebhook is NewWebhook with env prefixed to the variable names in its
-// errors.
-func newWebhook(cfg WebhookConfig, client *http.Client, env string) (*Webhook, error) {
-	if cfg.URL == "" {
-		return nil, fmt.Errorf("%sWEBHOOK_URL is required", env)
+// New returns a Webhook for cfg, as config.Load accepts it, that sends
+// with client, or with a client on http.DefaultTransport if client is nil.
+// Its own copy of the client never follows redirects.
+func New(cfg config.Webhook, client *http.Client) *Webhook {
+	var host string
+	if u, err := url.Parse(cfg.URL); err == nil {
+		host = u.Host
 	}
-	// The URL is not quoted back: its path or query may hold a token.
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("%sWEBHOOK_URL must be an absolute http or https URL", env)
-	}
-	key, err := webhookKey(cfg.Secret)
-	if err != nil {
-		return nil, fmt.Errorf("%sWEBHOOK_SECRET %w", env, err)
-	}
-	signer, err := standardwebhooks.NewWebhookRaw(key)
-	if err != nil {
-		return nil, fmt.Errorf("%sWEBHOOK_SECRET: %w", env, err)
-	}
+	// NewWebhookRaw only keeps the key.
+	signer, _ := standardwebhooks.NewWebhookRaw(cfg.Key)
 	var c http.Client
 	if client != nil {
 		c = *client
@@ -88,47 +69,27 @@ func newWebhook(cfg WebhookConfig, client *http.Client, env string) (*Webhook, e
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	timeout := cfg.Timeout
 	if timeout <= 0 {
-		timeout = attemptTimeout
+		timeout = sink.AttemptTimeout
 	}
 	return &Webhook{
 		url:     cfg.URL,
-		host:    u.Host,
+		host:    host,
 		signer:  signer,
 		client:  &c,
 		timeout: timeout,
 		policy:  retry.Default,
 		now:     time.Now,
-	}, nil
-}
-
-// webhookKey decodes a "whsec_<base64>" secret. Its errors describe the
-// secret's shape, never its content.
-func webhookKey(secret string) ([]byte, error) {
-	if secret == "" {
-		return nil, errors.New("is required")
 	}
-	enc, ok := strings.CutPrefix(secret, webhookSecretPrefix)
-	if !ok {
-		return nil, fmt.Errorf("must start with %q", webhookSecretPrefix)
-	}
-	key, err := base64.StdEncoding.DecodeString(enc)
-	if err != nil {
-		return nil, fmt.Errorf("must be %q followed by standard base64", webhookSecretPrefix)
-	}
-	if len(key) < minWebhookKey || len(key) > maxWebhookKey {
-		return nil, fmt.Errorf("must decode to %d to %d bytes, not %d", minWebhookKey, maxWebhookKey, len(key))
-	}
-	return key, nil
 }
 
 // Name returns "webhook".
-func (w *Webhook) Name() string { return KindWebhook }
+func (w *Webhook) Name() string { return config.KindWebhook }
 
 // Send POSTs m until the receiver answers 2xx, retrying network errors,
 // timeouts, 408, 429 and 5xx (after Retry-After, if given) within ctx's
 // deadline. Other answers are permanent failures.
-func (w *Webhook) Send(ctx context.Context, m Message) error {
-	if err := m.validate(); err != nil {
+func (w *Webhook) Send(ctx context.Context, m sink.Message) error {
+	if err := m.Validate(); err != nil {
 		return fmt.Errorf("webhook: %w", err)
 	}
 	return retry.Do(ctx, w.policy, func(ctx context.Context) error {
@@ -136,7 +97,7 @@ func (w *Webhook) Send(ctx context.Context, m Message) error {
 	})
 }
 
-func (w *Webhook) attempt(ctx context.Context, m Message) error {
+func (w *Webhook) attempt(ctx context.Context, m sink.Message) error {
 	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
 
@@ -152,11 +113,11 @@ func (w *Webhook) attempt(ctx context.Context, m Message) error {
 	}
 	h := req.Header
 	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", "ccc-enricher/"+version())
+	h.Set("User-Agent", sink.UserAgent())
 	h.Set(standardwebhooks.HeaderWebhookID, m.ID)
 	h.Set(standardwebhooks.HeaderWebhookTimestamp, strconv.FormatInt(ts.Unix(), 10))
 	h.Set(standardwebhooks.HeaderWebhookSignature, sig)
-	h.Set(headerPrefix+AttrSchemaVersion, m.SchemaVersion)
+	h.Set(headerPrefix+sink.AttrSchemaVersion, m.SchemaVersion)
 	for k, v := range m.Attributes {
 		h.Set(headerPrefix+k, v)
 	}
@@ -176,7 +137,7 @@ func (w *Webhook) attempt(ctx context.Context, m Message) error {
 	if code >= 200 && code <= 299 {
 		return nil
 	}
-	err = fmt.Errorf("webhook %s: record %s: HTTP %d: %q", w.host, m.ID, code, sanitize(redact(string(reply)), maxReplySnippet))
+	err = fmt.Errorf("webhook %s: record %s: HTTP %d: %q", w.host, m.ID, code, sink.Sanitize(redact(string(reply)), maxReplySnippet))
 	switch {
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
 		if d, ok := retryAfter(resp.Header.Get("Retry-After"), w.now()); ok {

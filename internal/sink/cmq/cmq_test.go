@@ -1,4 +1,4 @@
-package sink
+package cmq
 
 import (
 	"bytes"
@@ -11,7 +11,10 @@ import (
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink/sinktest"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcloud"
 )
@@ -32,12 +35,37 @@ func startCMQ(t *testing.T, cred common.CredentialIface) (*tcemu.Server, *CMQ) {
 	if cred == nil {
 		cred = tcloud.StaticCredential(cmqTestID, cmqTestKey, "")
 	}
-	q, err := NewCMQ(CMQConfig{Queue: cmqTestQueue, Region: "ap-guangzhou", Endpoint: srv.URL}, cred)
+	q, err := New(config.CMQ{Queue: cmqTestQueue, Region: "ap-guangzhou", Endpoint: srv.URL}, cred)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q.policy = fastPolicy
+	q.policy = sinktest.Policy
 	return emu, q
+}
+
+func TestConformance(t *testing.T) {
+	// faulty answers every SendCmqMsg with f.
+	faulty := func(t *testing.T, f tcemu.Fault) sink.Sink {
+		emu, q := startCMQ(t, nil)
+		emu.SetFaults(func(string) *tcemu.Fault { return &f })
+		return q
+	}
+	sinktest.Run(t, sinktest.Harness{
+		Working: func(t *testing.T) (sink.Sink, func(*testing.T) []sinktest.Delivery) {
+			emu, q := startCMQ(t, nil)
+			return q, func(t *testing.T) []sinktest.Delivery {
+				var out []sinktest.Delivery
+				for _, m := range emu.CMQMessages(cmqTestQueue) {
+					out = append(out, sinktest.FromBody(t, []byte(m.Content)))
+				}
+				return out
+			}
+		},
+		Refusing: func(t *testing.T) sink.Sink { return faulty(t, tcemu.Fault{Code: "ResourceNotFound.QueueNotExist"}) },
+		Failing:  func(t *testing.T) sink.Sink { return faulty(t, tcemu.Fault{Code: "InternalError"}) },
+		Hanging:  func(t *testing.T) sink.Sink { return faulty(t, tcemu.Fault{Delay: time.Minute}) },
+		Secrets:  []string{cmqTestKey},
+	})
 }
 
 func TestCMQDelivery(t *testing.T) {
@@ -45,8 +73,8 @@ func TestCMQDelivery(t *testing.T) {
 	if q.Name() != "cmq" {
 		t.Errorf("Name() = %q", q.Name())
 	}
-	m := testMessage(t)
-	m.Attributes = map[string]string{AttrDeadLetterFrom: "webhook"}
+	m := sinktest.Message()
+	m.Attributes = map[string]string{sink.AttrDeadLetterFrom: "webhook"}
 	if err := q.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +111,7 @@ func TestCMQRetries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			emu, q := startCMQ(t, nil)
 			emu.Inject("SendCmqMsg", tt.faults...)
-			if err := q.Send(context.Background(), testMessage(t)); err != nil {
+			if err := q.Send(context.Background(), sinktest.Message()); err != nil {
 				t.Fatal(err)
 			}
 			if n := emu.Calls("SendCmqMsg"); n != len(tt.faults)+1 {
@@ -101,7 +129,7 @@ func TestCMQFailures(t *testing.T) {
 		name      string
 		cred      common.CredentialIface
 		faults    []tcemu.Fault
-		edit      func(*Message)
+		edit      func(*sink.Message)
 		permanent bool
 		code      string
 		calls     int
@@ -111,14 +139,14 @@ func TestCMQFailures(t *testing.T) {
 		{name: "no such queue", faults: []tcemu.Fault{{Code: "ResourceNotFound.QueueNotExist"}}, permanent: true, code: "ResourceNotFound", calls: 1},
 		{name: "too large", faults: []tcemu.Fault{{Code: "InvalidParameterValue"}}, permanent: true, code: "InvalidParameterValue", calls: 1},
 		{name: "always failing", faults: []tcemu.Fault{{Code: "InternalError"}, {Code: "InternalError"}, {Code: "InternalError"}, {Code: "InternalError"}, {Code: "InternalError"}}, code: "InternalError", calls: 5},
-		{name: "body not JSON", edit: func(m *Message) { m.Body = []byte("not json") }, permanent: true},
-		{name: "no record id", edit: func(m *Message) { m.ID = "" }, permanent: true},
+		{name: "body not JSON", edit: func(m *sink.Message) { m.Body = []byte("not json") }, permanent: true},
+		{name: "no record id", edit: func(m *sink.Message) { m.ID = "" }, permanent: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			emu, q := startCMQ(t, tt.cred)
 			emu.Inject("SendCmqMsg", tt.faults...)
-			m := testMessage(t)
+			m := sinktest.Message()
 			if tt.edit != nil {
 				tt.edit(&m)
 			}
@@ -152,31 +180,29 @@ func TestCMQDeadline(t *testing.T) {
 	emu.SetFaults(func(string) *tcemu.Fault { return &tcemu.Fault{Delay: time.Minute} })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	err := q.Send(ctx, testMessage(t))
+	err := q.Send(ctx, sinktest.Message())
 	if err == nil || retry.IsPermanent(err) {
 		t.Fatalf("err = %v; want transient", err)
 	}
 }
 
-func TestNewCMQ(t *testing.T) {
+func TestNew(t *testing.T) {
 	cred := tcloud.StaticCredential("i", "k", "")
 	tests := []struct {
 		name string
-		cfg  CMQConfig
+		cfg  config.CMQ
 		cred common.CredentialIface
 		err  string
 	}{
-		{"no queue", CMQConfig{Region: "ap-guangzhou"}, cred, "queue name is required"},
-		{"no region", CMQConfig{Queue: "q"}, cred, "region is required"},
-		{"no credential", CMQConfig{Queue: "q", Region: "ap-guangzhou"}, nil, "no Tencent Cloud credential"},
-		{"bad endpoint", CMQConfig{Queue: "q", Region: "ap-guangzhou", Endpoint: "https://tdmq/x"}, cred, "endpoint"},
+		{"no credential", config.CMQ{Queue: "q", Region: "ap-guangzhou"}, nil, "no Tencent Cloud credential"},
+		{"bad endpoint", config.CMQ{Queue: "q", Region: "ap-guangzhou", Endpoint: "https://tdmq/x"}, cred, "endpoint"},
 	}
 	for _, tt := range tests {
-		if _, err := NewCMQ(tt.cfg, tt.cred); err == nil || !strings.Contains(err.Error(), tt.err) {
+		if _, err := New(tt.cfg, tt.cred); err == nil || !strings.Contains(err.Error(), tt.err) {
 			t.Errorf("%s: err = %v, want one containing %q", tt.name, err, tt.err)
 		}
 	}
-	q, err := NewCMQ(CMQConfig{Queue: "q", Region: "ap-guangzhou"}, cred)
+	q, err := New(config.CMQ{Queue: "q", Region: "ap-guangzhou"}, cred)
 	if err != nil {
 		t.Fatal(err)
 	}

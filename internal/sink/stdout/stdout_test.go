@@ -1,4 +1,4 @@
-package sink
+package stdout
 
 import (
 	"bufio"
@@ -7,18 +7,43 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink/sinktest"
 )
+
+func TestConformance(t *testing.T) {
+	sinktest.Run(t, sinktest.Harness{
+		Working: func(t *testing.T) (sink.Sink, func(*testing.T) []sinktest.Delivery) {
+			w := &choppyWriter{}
+			return New(w), func(t *testing.T) []sinktest.Delivery {
+				var out []sinktest.Delivery
+				sc := bufio.NewScanner(&w.buf)
+				for sc.Scan() {
+					out = append(out, sinktest.FromBody(t, bytes.Clone(sc.Bytes())))
+				}
+				return out
+			}
+		},
+		// A writer cannot say why it fails; one whose error is marked
+		// permanent stands for a destination that refuses.
+		Refusing: func(*testing.T) sink.Sink {
+			return New(&failingWriter{err: retry.Permanent(errors.New("refused"))})
+		},
+		Failing: func(*testing.T) sink.Sink { return New(&failingWriter{err: errors.New("broken pipe")}) },
+	})
+}
 
 func TestStdoutOneCompactLine(t *testing.T) {
 	var buf bytes.Buffer
-	s := NewStdout(&buf)
-	m := testMessage(t)
+	s := New(&buf)
+	m := sinktest.Message()
 	if err := s.Send(context.Background(), m); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
@@ -51,9 +76,9 @@ func TestStdoutErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := testMessage(t)
+			m := sinktest.Message()
 			m.Body = []byte(tt.body)
-			err := NewStdout(tt.w).Send(context.Background(), m)
+			err := New(tt.w).Send(context.Background(), m)
 			if err == nil || retry.IsPermanent(err) != tt.permanent {
 				t.Fatalf("Send = %v, want permanent=%v", err, tt.permanent)
 			}
@@ -89,12 +114,12 @@ func (w *choppyWriter) Write(p []byte) (int, error) {
 
 func TestStdoutConcurrentLinesIntact(t *testing.T) {
 	w := &choppyWriter{}
-	s := NewStdout(w)
+	s := New(w)
 	const n = 50
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			m := testMessage(t)
+			m := sinktest.Message()
 			m.ID = fmt.Sprintf("cer_%032d", i)
 			m.Body = fmt.Appendf(nil, `{"id": %q, "pad": %q}`, m.ID, strings.Repeat("x", 100))
 			if err := s.Send(context.Background(), m); err != nil {
@@ -114,5 +139,19 @@ func TestStdoutConcurrentLinesIntact(t *testing.T) {
 	}
 	if len(seen) != n {
 		t.Errorf("%d distinct lines, want %d", len(seen), n)
+	}
+}
+
+// BenchmarkStdoutSend writes the sample record as one line.
+func BenchmarkStdoutSend(b *testing.B) {
+	s := New(io.Discard)
+	m := sinktest.Message()
+	ctx := context.Background()
+	b.SetBytes(int64(len(m.Body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Send(ctx, m); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

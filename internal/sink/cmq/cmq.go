@@ -1,4 +1,6 @@
-package sink
+// Package cmq is the destination that sends each record to a TDMQ for CMQ
+// queue, through the Tencent Cloud API client of package tcloud.
+package cmq
 
 import (
 	"bytes"
@@ -9,7 +11,9 @@ import (
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcloud"
 )
 
@@ -46,21 +50,16 @@ type cmqSendResponse struct {
 	MsgId  string `json:"MsgId"`
 }
 
-// NewCMQ checks cfg and returns a CMQ that signs with cred. The endpoint
-// defaults to tdmq.tencentcloudapi.com; the region is required.
-func NewCMQ(cfg CMQConfig, cred common.CredentialIface) (*CMQ, error) {
-	switch {
-	case cfg.Queue == "":
-		return nil, errors.New("cmq: queue name is required")
-	case cfg.Region == "":
-		return nil, errors.New("cmq: region is required")
-	case cred == nil:
+// New returns a CMQ for cfg, as config.Load accepts it, that signs with
+// cred. The endpoint defaults to tdmq.tencentcloudapi.com.
+func New(cfg config.CMQ, cred common.CredentialIface) (*CMQ, error) {
+	if cred == nil {
 		return nil, errors.New("cmq: no Tencent Cloud credential")
 	}
 	c, err := tcloud.NewClient(cmqService, cmqVersion, tcloud.Config{
 		Endpoint: cfg.Endpoint,
 		Region:   cfg.Region,
-		Timeout:  attemptTimeout,
+		Timeout:  sink.AttemptTimeout,
 	}, cred)
 	if err != nil {
 		return nil, fmt.Errorf("cmq: %w", err)
@@ -69,14 +68,14 @@ func NewCMQ(cfg CMQConfig, cred common.CredentialIface) (*CMQ, error) {
 }
 
 // Name returns "cmq".
-func (q *CMQ) Name() string { return KindCMQ }
+func (q *CMQ) Name() string { return config.KindCMQ }
 
 // Send sends m's body, compacted, to the queue, retrying transient failures
 // (throttling, internal errors, network failures, 5xx) within ctx. A body
 // that is not JSON, a refused credential or a queue that does not exist
 // are permanent errors.
-func (q *CMQ) Send(ctx context.Context, m Message) error {
-	if err := m.validate(); err != nil {
+func (q *CMQ) Send(ctx context.Context, m sink.Message) error {
+	if err := m.Validate(); err != nil {
 		return fmt.Errorf("cmq: %w", err)
 	}
 	var body bytes.Buffer

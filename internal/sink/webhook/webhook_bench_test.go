@@ -1,4 +1,4 @@
-package sink
+package webhook
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/sink/sinktest"
 )
 
 // BenchmarkWebhookSend delivers the sample record to a receiver on
@@ -19,26 +21,12 @@ func BenchmarkWebhookSend(b *testing.B) {
 	}))
 	defer srv.Close()
 	w := newTestWebhook(b, srv.URL+"/hook", 5*time.Second)
-	m := testMessage(b)
+	m := sinktest.Message()
 	ctx := context.Background()
 	b.SetBytes(int64(len(m.Body)))
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := w.Send(ctx, m); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkStdoutSend writes the sample record as one line.
-func BenchmarkStdoutSend(b *testing.B) {
-	s := NewStdout(io.Discard)
-	m := testMessage(b)
-	ctx := context.Background()
-	b.SetBytes(int64(len(m.Body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := s.Send(ctx, m); err != nil {
 			b.Fatal(err)
 		}
 	}

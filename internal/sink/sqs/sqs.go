@@ -1,4 +1,6 @@
-package sink
+// Package sqs is the destination that sends each record to an Amazon SQS
+// queue with aws-sdk-go-v2.
+package sqs
 
 import (
 	"context"
@@ -16,7 +18,9 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
 
 // SQS sends each record to an Amazon SQS queue with SendMessage, the record
@@ -36,28 +40,22 @@ type SQS struct {
 	policy  retry.Policy
 }
 
-// NewSQS checks cfg and returns an SQS sink using awsCfg's credentials,
-// region and endpoint (AWS_ENDPOINT_URL_SQS and the like apply when awsCfg
-// comes from config.LoadDefaultConfig). A region in an AWS queue URL
-// (sqs.<region>.amazonaws.com) takes precedence over awsCfg.Region.
-func NewSQS(ctx context.Context, cfg SQSConfig, awsCfg aws.Config) (*SQS, error) {
-	return newSQS(ctx, cfg, awsCfg, "")
-}
-
-func newSQS(_ context.Context, cfg SQSConfig, awsCfg aws.Config, env string) (*SQS, error) {
-	if cfg.QueueURL == "" {
-		return nil, fmt.Errorf("%sSQS_QUEUE_URL is required", env)
-	}
+// New returns an SQS sink for cfg, as config.Load accepts it, using
+// awsCfg's credentials, region and endpoint (AWS_ENDPOINT_URL_SQS and the
+// like apply when awsCfg comes from config.LoadDefaultConfig). A region in
+// an AWS queue URL (sqs.<region>.amazonaws.com) takes precedence over
+// awsCfg.Region; with neither, New fails.
+func New(cfg config.SQS, awsCfg aws.Config) (*SQS, error) {
 	u, err := url.Parse(cfg.QueueURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Trim(u.Path, "/") == "" {
-		return nil, fmt.Errorf("%sSQS_QUEUE_URL must be a queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/records", env)
+	if err != nil {
+		return nil, errors.New("sqs: the queue URL does not parse")
 	}
 	region := queueRegion(u.Hostname())
 	if region == "" {
 		region = awsCfg.Region
 	}
 	if region == "" {
-		return nil, fmt.Errorf("%sSQS_QUEUE_URL: no AWS region: set AWS_REGION", env)
+		return nil, errors.New("sqs: no AWS region: neither the queue URL nor the AWS configuration (AWS_REGION) names one")
 	}
 	name := path.Base(u.Path)
 	client := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
@@ -70,7 +68,7 @@ func newSQS(_ context.Context, cfg SQSConfig, awsCfg aws.Config, env string) (*S
 		queue:   cfg.QueueURL,
 		name:    name,
 		fifo:    strings.HasSuffix(name, ".fifo"),
-		timeout: attemptTimeout,
+		timeout: sink.AttemptTimeout,
 		policy:  retry.Default,
 	}, nil
 }
@@ -90,12 +88,12 @@ func queueRegion(host string) string {
 }
 
 // Name returns "sqs".
-func (s *SQS) Name() string { return KindSQS }
+func (s *SQS) Name() string { return config.KindSQS }
 
 // Send calls SendMessage until SQS accepts m, retrying throttling, 5xx and
 // network failures within ctx's deadline.
-func (s *SQS) Send(ctx context.Context, m Message) error {
-	if err := m.validate(); err != nil {
+func (s *SQS) Send(ctx context.Context, m sink.Message) error {
+	if err := m.Validate(); err != nil {
 		return fmt.Errorf("sqs %s: %w", s.name, err)
 	}
 	in := &sqs.SendMessageInput{
@@ -103,14 +101,14 @@ func (s *SQS) Send(ctx context.Context, m Message) error {
 		MessageBody:       aws.String(string(m.Body)),
 		MessageAttributes: make(map[string]types.MessageAttributeValue, 2+len(m.Attributes)),
 	}
-	for _, a := range m.attrs() {
-		in.MessageAttributes[a.name] = types.MessageAttributeValue{
+	for name, value := range m.Attrs() {
+		in.MessageAttributes[name] = types.MessageAttributeValue{
 			DataType:    aws.String("String"),
-			StringValue: aws.String(a.value),
+			StringValue: aws.String(value),
 		}
 	}
 	if s.fifo {
-		if err := checkToken("group (SdkAppId) of a FIFO message", m.Group, maxIDLen); err != nil {
+		if err := sink.CheckToken("group (SdkAppId) of a FIFO message", m.Group); err != nil {
 			return retry.Permanent(fmt.Errorf("sqs %s: record %s: %w", s.name, m.ID, err))
 		}
 		in.MessageGroupId = aws.String(m.Group)

@@ -1,4 +1,4 @@
-package sink
+package kafka
 
 import (
 	"context"
@@ -22,7 +22,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink/sinktest"
 )
 
 const testTopic = "ccc-records"
@@ -43,13 +46,13 @@ func newCluster(t *testing.T, opts ...kfake.Opt) *kfake.Cluster {
 	return c
 }
 
-func newTestKafka(t *testing.T, cfg KafkaConfig) *Kafka {
+func newTestKafka(t *testing.T, cfg config.Kafka, extra ...kgo.Opt) *Kafka {
 	t.Helper()
-	k, err := newKafka(cfg, "", fastKafka...)
+	k, err := New(cfg, append(fastKafka, extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k.policy = fastPolicy
+	k.policy = sinktest.Policy
 	t.Cleanup(func() { k.Close() })
 	return k
 }
@@ -87,11 +90,44 @@ func headers(r *kgo.Record) map[string]string {
 	return h
 }
 
+func TestConformance(t *testing.T) {
+	const password = "kafka-s3cret-pass"
+	sinktest.Run(t, sinktest.Harness{
+		Working: func(t *testing.T) (sink.Sink, func(*testing.T) []sinktest.Delivery) {
+			c := newCluster(t)
+			return newTestKafka(t, config.Kafka{Brokers: c.ListenAddrs(), Topic: testTopic}), func(t *testing.T) []sinktest.Delivery {
+				var out []sinktest.Delivery
+				for _, r := range consume(t, c, 1) {
+					h := headers(r)
+					out = append(out, sinktest.Delivery{ID: h[sink.AttrRecordID], SchemaVersion: h[sink.AttrSchemaVersion], Body: r.Value})
+				}
+				return out
+			}
+		},
+		Refusing: func(t *testing.T) sink.Sink {
+			c := newCluster(t)
+			c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: testTopic, Err: kerr.TopicAuthorizationFailed, Count: -1})
+			return newTestKafka(t, config.Kafka{Brokers: c.ListenAddrs(), Topic: testTopic})
+		},
+		// kfake hangs up on a wrong password, as a network failure would.
+		Failing: func(t *testing.T) sink.Sink {
+			c := newCluster(t, kfake.EnableSASL(), kfake.Superuser("PLAIN", "ccc", "right-pass"))
+			k := newTestKafka(t, config.Kafka{Brokers: c.ListenAddrs(), Topic: testTopic, SASLMechanism: "PLAIN", Username: "ccc", Password: password})
+			k.timeout = 200 * time.Millisecond
+			return k
+		},
+		Hanging: func(t *testing.T) sink.Sink {
+			return newTestKafka(t, config.Kafka{Brokers: []string{sinktest.Blackhole(t)}, Topic: testTopic})
+		},
+		Secrets: []string{password},
+	})
+}
+
 func TestKafkaProduceConsume(t *testing.T) {
 	c := newCluster(t)
-	k := newTestKafka(t, KafkaConfig{Brokers: c.ListenAddrs(), Topic: testTopic})
-	m := testMessage(t)
-	m.Attributes = map[string]string{AttrDeadLetterFrom: "webhook"}
+	k := newTestKafka(t, config.Kafka{Brokers: c.ListenAddrs(), Topic: testTopic})
+	m := sinktest.Message()
+	m.Attributes = map[string]string{sink.AttrDeadLetterFrom: "webhook"}
 	if err := k.Send(context.Background(), m); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
@@ -101,7 +137,7 @@ func TestKafkaProduceConsume(t *testing.T) {
 		t.Errorf("record key %q value %q", r.Key, r.Value)
 	}
 	h := headers(r)
-	for name, want := range map[string]string{AttrRecordID: m.ID, AttrSchemaVersion: m.SchemaVersion, AttrDeadLetterFrom: "webhook"} {
+	for name, want := range map[string]string{sink.AttrRecordID: m.ID, sink.AttrSchemaVersion: m.SchemaVersion, sink.AttrDeadLetterFrom: "webhook"} {
 		if h[name] != want {
 			t.Errorf("header %s = %q, want %q", name, h[name], want)
 		}
@@ -115,8 +151,8 @@ func TestKafkaSASL(t *testing.T) {
 	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
 		t.Run(mech, func(t *testing.T) {
 			c := newCluster(t, kfake.EnableSASL(), kfake.Superuser(mech, "ccc", "s3cret-pass"))
-			cfg := KafkaConfig{Brokers: c.ListenAddrs(), Topic: testTopic, SASLMechanism: mech, Username: "ccc", Password: "s3cret-pass"}
-			if err := newTestKafka(t, cfg).Send(context.Background(), testMessage(t)); err != nil {
+			cfg := config.Kafka{Brokers: c.ListenAddrs(), Topic: testTopic, SASLMechanism: mech, Username: "ccc", Password: "s3cret-pass"}
+			if err := newTestKafka(t, cfg).Send(context.Background(), sinktest.Message()); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
 
@@ -128,7 +164,7 @@ func TestKafkaSASL(t *testing.T) {
 			k.timeout = 200 * time.Millisecond
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
-			err := k.Send(ctx, testMessage(t))
+			err := k.Send(ctx, sinktest.Message())
 			if err == nil || retry.IsPermanent(err) {
 				t.Errorf("Send with a wrong password = %v, want a transient error", err)
 			}
@@ -142,8 +178,8 @@ func TestKafkaSASL(t *testing.T) {
 func TestKafkaTLS(t *testing.T) {
 	serverCfg, roots := selfSigned(t)
 	c := newCluster(t, kfake.TLS(serverCfg))
-	cfg := KafkaConfig{Brokers: c.ListenAddrs(), Topic: testTopic, TLS: true, TLSConfig: &tls.Config{RootCAs: roots}}
-	if err := newTestKafka(t, cfg).Send(context.Background(), testMessage(t)); err != nil {
+	cfg := config.Kafka{Brokers: c.ListenAddrs(), Topic: testTopic, TLS: true}
+	if err := newTestKafka(t, cfg, kgo.DialTLSConfig(&tls.Config{RootCAs: roots})).Send(context.Background(), sinktest.Message()); err != nil {
 		t.Fatalf("Send over TLS: %v", err)
 	}
 	if n := len(consume(t, c, 1, kgo.DialTLSConfig(&tls.Config{RootCAs: roots}))); n != 1 {
@@ -204,14 +240,14 @@ func TestKafkaBrokerErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCluster(t)
-			k := newTestKafka(t, KafkaConfig{Brokers: c.ListenAddrs(), Topic: testTopic})
+			k := newTestKafka(t, config.Kafka{Brokers: c.ListenAddrs(), Topic: testTopic})
 			k.timeout = 300 * time.Millisecond
 			h := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: testTopic, Err: tt.err, Count: tt.count})
 			defer h.Remove()
 
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
-			err := k.Send(ctx, testMessage(t))
+			err := k.Send(ctx, sinktest.Message())
 			if tt.count < 0 && !tt.permanent && !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("Send = %v, want it to end with the deadline", err)
 			}
@@ -233,22 +269,20 @@ func TestKafkaBrokerErrors(t *testing.T) {
 	}
 }
 
-func TestNewKafkaConfig(t *testing.T) {
+func TestNew(t *testing.T) {
 	tests := []struct {
 		name    string
-		cfg     KafkaConfig
+		cfg     config.Kafka
 		wantErr string
 	}{
-		{"ok", KafkaConfig{Brokers: []string{"127.0.0.1:9092"}, Topic: "t"}, ""},
-		{"sasl ok", KafkaConfig{Brokers: []string{"b:9092"}, Topic: "t", SASLMechanism: "scram-sha-512", Username: "u", Password: "p"}, ""},
-		{"no brokers", KafkaConfig{Brokers: []string{" ", ""}, Topic: "t"}, "KAFKA_BROKERS is required"},
-		{"no topic", KafkaConfig{Brokers: []string{"b:9092"}}, "KAFKA_TOPIC is required"},
-		{"sasl without password", KafkaConfig{Brokers: []string{"b:9092"}, Topic: "t", SASLMechanism: "PLAIN", Username: "u"}, "KAFKA_PASSWORD are required"},
-		{"unknown mechanism", KafkaConfig{Brokers: []string{"b:9092"}, Topic: "t", SASLMechanism: "GSSAPI", Username: "u", Password: "hunter2"}, `KAFKA_SASL_MECHANISM "GSSAPI"`},
+		{"ok", config.Kafka{Brokers: []string{"127.0.0.1:9092"}, Topic: "t"}, ""},
+		{"sasl ok", config.Kafka{Brokers: []string{"b:9092"}, Topic: "t", SASLMechanism: "scram-sha-512", Username: "u", Password: "p"}, ""},
+		{"tls ok", config.Kafka{Brokers: []string{"b:9092"}, Topic: "t", TLS: true}, ""},
+		{"unknown mechanism", config.Kafka{Brokers: []string{"b:9092"}, Topic: "t", SASLMechanism: "GSSAPI", Username: "u", Password: "hunter2"}, `SASL mechanism "GSSAPI"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k, err := NewKafka(tt.cfg)
+			k, err := New(tt.cfg)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -257,7 +291,7 @@ func TestNewKafkaConfig(t *testing.T) {
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("NewKafka = %v, want %q", err, tt.wantErr)
+				t.Fatalf("New = %v, want %q", err, tt.wantErr)
 			}
 			if strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error %q reveals the password", err)
@@ -293,9 +327,9 @@ func TestClassifyKafka(t *testing.T) {
 
 func TestKafkaClosed(t *testing.T) {
 	c := newCluster(t)
-	k := newTestKafka(t, KafkaConfig{Brokers: c.ListenAddrs(), Topic: testTopic})
+	k := newTestKafka(t, config.Kafka{Brokers: c.ListenAddrs(), Topic: testTopic})
 	k.Close()
-	if err := k.Send(context.Background(), testMessage(t)); !retry.IsPermanent(err) {
+	if err := k.Send(context.Background(), sinktest.Message()); !retry.IsPermanent(err) {
 		t.Errorf("Send after Close = %v, want permanent", err)
 	}
 }

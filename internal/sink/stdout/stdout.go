@@ -1,4 +1,7 @@
-package sink
+// Package stdout is the destination of records when none is configured:
+// one JSON line each on standard output, which SCF and Lambda send to
+// their log services.
+package stdout
 
 import (
 	"bytes"
@@ -9,7 +12,9 @@ import (
 	"os"
 	"sync"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
 
 // Stdout writes each record as one JSON line, the body compacted and
@@ -22,8 +27,8 @@ type Stdout struct {
 	w  io.Writer
 }
 
-// NewStdout returns a Stdout writing to w, or to os.Stdout if w is nil.
-func NewStdout(w io.Writer) *Stdout {
+// New returns a Stdout writing to w, or to os.Stdout if w is nil.
+func New(w io.Writer) *Stdout {
 	if w == nil {
 		w = os.Stdout
 	}
@@ -31,12 +36,12 @@ func NewStdout(w io.Writer) *Stdout {
 }
 
 // Name returns "stdout".
-func (s *Stdout) Name() string { return KindStdout }
+func (s *Stdout) Name() string { return config.KindStdout }
 
 // Send writes m.Body and a newline in one Write call. A body that is not
 // JSON is a permanent error; a failed write is transient.
-func (s *Stdout) Send(ctx context.Context, m Message) error {
-	if err := m.validate(); err != nil {
+func (s *Stdout) Send(ctx context.Context, m sink.Message) error {
+	if err := m.Validate(); err != nil {
 		return fmt.Errorf("stdout: %w", err)
 	}
 	var line bytes.Buffer

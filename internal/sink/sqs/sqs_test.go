@@ -1,4 +1,4 @@
-package sink
+package sqs
 
 import (
 	"bytes"
@@ -20,7 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink/sinktest"
 )
 
 // startMoto runs moto_server on a free loopback port for the test and
@@ -95,69 +98,123 @@ func testAWSConfig(endpoint string, rt http.RoundTripper) aws.Config {
 	}
 }
 
-func TestSQSMoto(t *testing.T) {
+// moto is a moto_server with an admin client.
+type moto struct {
+	endpoint string
+	awsCfg   aws.Config
+	admin    *sqs.Client
+}
+
+func newMoto(t *testing.T) *moto {
 	endpoint := startMoto(t)
+	awsCfg := testAWSConfig(endpoint, http.DefaultTransport)
+	return &moto{endpoint: endpoint, awsCfg: awsCfg, admin: sqs.NewFromConfig(awsCfg)}
+}
+
+func (mo *moto) createQueue(t *testing.T, name string) string {
+	t.Helper()
+	in := &sqs.CreateQueueInput{QueueName: aws.String(name)}
+	if strings.HasSuffix(name, ".fifo") {
+		in.Attributes = map[string]string{"FifoQueue": "true"}
+	}
+	out, err := mo.admin.CreateQueue(t.Context(), in)
+	if err != nil {
+		t.Fatalf("create queue %s: %v", name, err)
+	}
+	return *out.QueueUrl
+}
+
+// receiveAll drains a queue, deleting what it reads.
+func (mo *moto) receiveAll(t *testing.T, url string) []types.Message {
+	t.Helper()
+	ctx := t.Context()
+	var all []types.Message
+	for {
+		out, err := mo.admin.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:                    aws.String(url),
+			MaxNumberOfMessages:         10,
+			MessageAttributeNames:       []string{"All"},
+			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+		})
+		if err != nil {
+			t.Fatalf("receive: %v", err)
+		}
+		if len(out.Messages) == 0 {
+			return all
+		}
+		for _, m := range out.Messages {
+			if _, err := mo.admin.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatalf("delete: %v", err)
+			}
+		}
+		all = append(all, out.Messages...)
+	}
+}
+
+func attr(m types.Message, name string) string {
+	if v, ok := m.MessageAttributes[name]; ok && v.StringValue != nil && aws.ToString(v.DataType) == "String" {
+		return *v.StringValue
+	}
+	return ""
+}
+
+func newTestSQS(t *testing.T, queueURL string, awsCfg aws.Config) *SQS {
+	t.Helper()
+	s, err := New(config.SQS{QueueURL: queueURL}, awsCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.policy = sinktest.Policy
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	mo := newMoto(t)
+	queues := 0
+	sinktest.Run(t, sinktest.Harness{
+		Working: func(t *testing.T) (sink.Sink, func(*testing.T) []sinktest.Delivery) {
+			queues++
+			url := mo.createQueue(t, fmt.Sprintf("conformance-%d", queues))
+			return newTestSQS(t, url, mo.awsCfg), func(t *testing.T) []sinktest.Delivery {
+				var out []sinktest.Delivery
+				for _, m := range mo.receiveAll(t, url) {
+					out = append(out, sinktest.Delivery{
+						ID: attr(m, sink.AttrRecordID), SchemaVersion: attr(m, sink.AttrSchemaVersion), Body: []byte(aws.ToString(m.Body)),
+					})
+				}
+				return out
+			}
+		},
+		Refusing: func(t *testing.T) sink.Sink {
+			return newTestSQS(t, mo.endpoint+"/123456789012/no-such-queue", mo.awsCfg)
+		},
+		Failing: func(t *testing.T) sink.Sink {
+			closed := "http://" + sinktest.Closed(t)
+			return newTestSQS(t, closed+"/123456789012/records", testAWSConfig(closed, http.DefaultTransport))
+		},
+		Hanging: func(t *testing.T) sink.Sink {
+			hole := "http://" + sinktest.Blackhole(t)
+			return newTestSQS(t, hole+"/123456789012/records", testAWSConfig(hole, http.DefaultTransport))
+		},
+		Secrets: []string{"test-secret"},
+	})
+}
+
+func TestSQSMoto(t *testing.T) {
+	mo := newMoto(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	awsCfg := testAWSConfig(endpoint, http.DefaultTransport)
-	admin := sqs.NewFromConfig(awsCfg)
-
-	createQueue := func(t *testing.T, name string) string {
-		t.Helper()
-		in := &sqs.CreateQueueInput{QueueName: aws.String(name)}
-		if strings.HasSuffix(name, ".fifo") {
-			in.Attributes = map[string]string{"FifoQueue": "true"}
-		}
-		out, err := admin.CreateQueue(ctx, in)
-		if err != nil {
-			t.Fatalf("create queue %s: %v", name, err)
-		}
-		return *out.QueueUrl
-	}
-	// receiveAll drains a queue, deleting what it reads.
-	receiveAll := func(t *testing.T, url string) []types.Message {
-		t.Helper()
-		var all []types.Message
-		for {
-			out, err := admin.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-				QueueUrl:                    aws.String(url),
-				MaxNumberOfMessages:         10,
-				MessageAttributeNames:       []string{"All"},
-				MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
-			})
-			if err != nil {
-				t.Fatalf("receive: %v", err)
-			}
-			if len(out.Messages) == 0 {
-				return all
-			}
-			for _, m := range out.Messages {
-				if _, err := admin.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
-					t.Fatalf("delete: %v", err)
-				}
-			}
-			all = append(all, out.Messages...)
-		}
-	}
-	attr := func(m types.Message, name string) string {
-		if v, ok := m.MessageAttributes[name]; ok && v.StringValue != nil && aws.ToString(v.DataType) == "String" {
-			return *v.StringValue
-		}
-		return ""
-	}
+	endpoint, awsCfg := mo.endpoint, mo.awsCfg
 
 	t.Run("standard queue", func(t *testing.T) {
-		url := createQueue(t, "records")
-		s, err := NewSQS(ctx, SQSConfig{QueueURL: url}, awsCfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := testMessage(t)
-		m.Attributes = map[string]string{AttrDeadLetterFrom: "webhook", AttrDeadLetterReason: `webhook example.com: HTTP 410: "gone"`}
+		url := mo.createQueue(t, "records")
+		s := newTestSQS(t, url, awsCfg)
+		m := sinktest.Message()
+		m.Attributes = map[string]string{sink.AttrDeadLetterFrom: "webhook", sink.AttrDeadLetterReason: `webhook example.com: HTTP 410: "gone"`}
 		if err := s.Send(ctx, m); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
-		got := receiveAll(t, url)
+		got := mo.receiveAll(t, url)
 		if len(got) != 1 {
 			t.Fatalf("received %d messages, want 1", len(got))
 		}
@@ -165,10 +222,10 @@ func TestSQSMoto(t *testing.T) {
 			t.Errorf("body changed:\n%s", aws.ToString(got[0].Body))
 		}
 		for name, want := range map[string]string{
-			AttrRecordID:         m.ID,
-			AttrSchemaVersion:    m.SchemaVersion,
-			AttrDeadLetterFrom:   "webhook",
-			AttrDeadLetterReason: `webhook example.com: HTTP 410: "gone"`,
+			sink.AttrRecordID:         m.ID,
+			sink.AttrSchemaVersion:    m.SchemaVersion,
+			sink.AttrDeadLetterFrom:   "webhook",
+			sink.AttrDeadLetterReason: `webhook example.com: HTTP 410: "gone"`,
 		} {
 			if got := attr(got[0], name); got != want {
 				t.Errorf("attribute %s = %q, want %q", name, got, want)
@@ -177,23 +234,20 @@ func TestSQSMoto(t *testing.T) {
 	})
 
 	t.Run("FIFO queue deduplicates by record id", func(t *testing.T) {
-		url := createQueue(t, "records.fifo")
-		s, err := NewSQS(ctx, SQSConfig{QueueURL: url}, awsCfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		first := testMessage(t)
+		url := mo.createQueue(t, "records.fifo")
+		s := newTestSQS(t, url, awsCfg)
+		first := sinktest.Message()
 		second := first
 		second.ID = "cer_ffffffffffffffffffffffffffffffff"
-		for _, m := range []Message{first, first, second, first} {
+		for _, m := range []sink.Message{first, first, second, first} {
 			if err := s.Send(ctx, m); err != nil {
 				t.Fatalf("Send %s: %v", m.ID, err)
 			}
 		}
-		got := receiveAll(t, url)
+		got := mo.receiveAll(t, url)
 		var ids []string
 		for _, g := range got {
-			ids = append(ids, attr(g, AttrRecordID))
+			ids = append(ids, attr(g, sink.AttrRecordID))
 			if g := g.Attributes[string(types.MessageSystemAttributeNameMessageGroupId)]; g != first.Group {
 				t.Errorf("MessageGroupId = %q, want %q", g, first.Group)
 			}
@@ -208,12 +262,8 @@ func TestSQSMoto(t *testing.T) {
 
 	t.Run("missing queue is permanent after one request", func(t *testing.T) {
 		ct := &countingTransport{}
-		s, err := NewSQS(ctx, SQSConfig{QueueURL: endpoint + "/123456789012/no-such-queue"}, testAWSConfig(endpoint, ct))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.policy = fastPolicy
-		err = s.Send(ctx, testMessage(t))
+		s := newTestSQS(t, endpoint+"/123456789012/no-such-queue", testAWSConfig(endpoint, ct))
+		err := s.Send(ctx, sinktest.Message())
 		if !retry.IsPermanent(err) {
 			t.Fatalf("Send = %v, want permanent", err)
 		}
@@ -257,12 +307,8 @@ func TestSQSRetries(t *testing.T) {
 				fmt.Fprintf(w, `{"__type":"com.amazonaws.sqs#%s","message":"stand-in"}`, tt.code)
 			}))
 			defer srv.Close()
-			s, err := NewSQS(context.Background(), SQSConfig{QueueURL: srv.URL + "/123456789012/records"}, testAWSConfig(srv.URL, http.DefaultTransport))
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.policy = fastPolicy
-			err = s.Send(context.Background(), testMessage(t))
+			s := newTestSQS(t, srv.URL+"/123456789012/records", testAWSConfig(srv.URL, http.DefaultTransport))
+			err := s.Send(context.Background(), sinktest.Message())
 			if err == nil || retry.IsPermanent(err) != tt.permanent {
 				t.Fatalf("Send = %v, want permanent=%v", err, tt.permanent)
 			}
@@ -283,21 +329,18 @@ func TestSQSRejectsBeforeSending(t *testing.T) {
 		w.WriteHeader(http.StatusInternalServerError)
 	}))
 	defer srv.Close()
-	fifo, err := NewSQS(context.Background(), SQSConfig{QueueURL: srv.URL + "/123456789012/records.fifo"}, testAWSConfig(srv.URL, http.DefaultTransport))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fifo := newTestSQS(t, srv.URL+"/123456789012/records.fifo", testAWSConfig(srv.URL, http.DefaultTransport))
 	tests := []struct {
 		name string
-		edit func(*Message)
+		edit func(*sink.Message)
 	}{
-		{"FIFO message without group", func(m *Message) { m.Group = "" }},
-		{"FIFO group with space", func(m *Message) { m.Group = "14 00" }},
-		{"record id too long for deduplication", func(m *Message) { m.ID = strings.Repeat("a", 129) }},
-		{"record id with space", func(m *Message) { m.ID = "cer x" }},
+		{"FIFO message without group", func(m *sink.Message) { m.Group = "" }},
+		{"FIFO group with space", func(m *sink.Message) { m.Group = "14 00" }},
+		{"record id too long for deduplication", func(m *sink.Message) { m.ID = strings.Repeat("a", 129) }},
+		{"record id with space", func(m *sink.Message) { m.ID = "cer x" }},
 	}
 	for _, tt := range tests {
-		m := testMessage(t)
+		m := sinktest.Message()
 		tt.edit(&m)
 		if err := fifo.Send(context.Background(), m); !retry.IsPermanent(err) {
 			t.Errorf("%s: Send = %v, want permanent", tt.name, err)
@@ -308,7 +351,7 @@ func TestSQSRejectsBeforeSending(t *testing.T) {
 	}
 }
 
-func TestNewSQSConfig(t *testing.T) {
+func TestNew(t *testing.T) {
 	tests := []struct {
 		name, url, region string
 		wantErr           string
@@ -318,16 +361,13 @@ func TestNewSQSConfig(t *testing.T) {
 		{"china url", "https://sqs.cn-north-1.amazonaws.com.cn/123456789012/records", "", "", "cn-north-1"},
 		{"region from config", "http://127.0.0.1:4566/123456789012/records", "us-east-1", "", "us-east-1"},
 		{"no region", "http://127.0.0.1:4566/123456789012/records", "", "no AWS region", ""},
-		{"missing", "", "us-east-1", "SQS_QUEUE_URL is required", ""},
-		{"queue name only", "records", "us-east-1", "SQS_QUEUE_URL must be a queue URL", ""},
-		{"no path", "https://sqs.us-east-1.amazonaws.com/", "us-east-1", "SQS_QUEUE_URL must be a queue URL", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := NewSQS(context.Background(), SQSConfig{QueueURL: tt.url}, aws.Config{Region: tt.region})
+			s, err := New(config.SQS{QueueURL: tt.url}, aws.Config{Region: tt.region})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("NewSQS = %v, want %q", err, tt.wantErr)
+					t.Fatalf("New = %v, want %q", err, tt.wantErr)
 				}
 				return
 			}

@@ -1,4 +1,6 @@
-package sink
+// Package kafka is the destination that produces each record to a Kafka
+// topic (CKafka, MSK or any broker) with franz-go.
+package kafka
 
 import (
 	"context"
@@ -14,7 +16,9 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
 
 // Kafka produces each record to one topic with franz-go: key Message.Key
@@ -34,29 +38,13 @@ type Kafka struct {
 	policy  retry.Policy
 }
 
-// NewKafka checks cfg and returns a Kafka sink. It does not connect: the
-// first Send does.
-func NewKafka(cfg KafkaConfig) (*Kafka, error) {
-	return newKafka(cfg, "")
-}
-
-// newKafka is NewKafka with env prefixed to the variable names in its
-// errors, and further client options for tests.
-func newKafka(cfg KafkaConfig, env string, extra ...kgo.Opt) (*Kafka, error) {
-	var brokers []string
-	for _, b := range cfg.Brokers {
-		if b = strings.TrimSpace(b); b != "" {
-			brokers = append(brokers, b)
-		}
-	}
-	if len(brokers) == 0 {
-		return nil, fmt.Errorf("%sKAFKA_BROKERS is required", env)
-	}
-	if cfg.Topic == "" {
-		return nil, fmt.Errorf("%sKAFKA_TOPIC is required", env)
-	}
+// New returns a Kafka for cfg, as config.Load accepts it. It does not
+// connect: the first Send does. The extra client options come after those
+// New derives from cfg and so override them, as tests do to trust a
+// private CA (kgo.DialTLSConfig) or to shorten backoffs.
+func New(cfg config.Kafka, extra ...kgo.Opt) (*Kafka, error) {
 	opts := []kgo.Opt{
-		kgo.SeedBrokers(brokers...),
+		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ClientID("ccc-enricher"),
 		kgo.DefaultProduceTopic(cfg.Topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
@@ -67,33 +55,26 @@ func newKafka(cfg KafkaConfig, env string, extra ...kgo.Opt) (*Kafka, error) {
 		// learning the new leader: much of an invocation's budget.
 		kgo.MetadataMinAge(500 * time.Millisecond),
 	}
-	mech, err := saslMechanism(cfg, env)
+	mech, err := saslMechanism(cfg)
 	if err != nil {
 		return nil, err
 	}
 	if mech != nil {
 		opts = append(opts, kgo.SASL(mech))
 	}
-	if cfg.TLS || cfg.TLSConfig != nil {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12}
-		if cfg.TLSConfig != nil {
-			tc = cfg.TLSConfig.Clone()
-		}
-		opts = append(opts, kgo.DialTLSConfig(tc))
+	if cfg.TLS {
+		opts = append(opts, kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
 	}
 	client, err := kgo.NewClient(append(opts, extra...)...)
 	if err != nil {
-		return nil, fmt.Errorf("%sKAFKA_*: %w", env, err)
+		return nil, fmt.Errorf("kafka: %w", err)
 	}
-	return &Kafka{client: client, topic: cfg.Topic, timeout: attemptTimeout, policy: retry.Default}, nil
+	return &Kafka{client: client, topic: cfg.Topic, timeout: sink.AttemptTimeout, policy: retry.Default}, nil
 }
 
-func saslMechanism(cfg KafkaConfig, env string) (sasl.Mechanism, error) {
+func saslMechanism(cfg config.Kafka) (sasl.Mechanism, error) {
 	if cfg.SASLMechanism == "" {
 		return nil, nil
-	}
-	if cfg.Username == "" || cfg.Password == "" {
-		return nil, fmt.Errorf("%sKAFKA_USERNAME and %sKAFKA_PASSWORD are required with %sKAFKA_SASL_MECHANISM", env, env, env)
 	}
 	switch strings.ToUpper(cfg.SASLMechanism) {
 	case "PLAIN":
@@ -103,15 +84,15 @@ func saslMechanism(cfg KafkaConfig, env string) (sasl.Mechanism, error) {
 	case "SCRAM-SHA-512":
 		return scram.Auth{User: cfg.Username, Pass: cfg.Password}.AsSha512Mechanism(), nil
 	}
-	return nil, fmt.Errorf("%sKAFKA_SASL_MECHANISM %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", env, cfg.SASLMechanism)
+	return nil, fmt.Errorf("kafka: SASL mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", cfg.SASLMechanism)
 }
 
 // Name returns "kafka".
-func (k *Kafka) Name() string { return KindKafka }
+func (k *Kafka) Name() string { return config.KindKafka }
 
 // Send produces m and waits until the in-sync replicas have it.
-func (k *Kafka) Send(ctx context.Context, m Message) error {
-	if err := m.validate(); err != nil {
+func (k *Kafka) Send(ctx context.Context, m sink.Message) error {
+	if err := m.Validate(); err != nil {
 		return fmt.Errorf("kafka %s: %w", k.topic, err)
 	}
 	return retry.Do(ctx, k.policy, func(ctx context.Context) error {
@@ -122,8 +103,8 @@ func (k *Kafka) Send(ctx context.Context, m Message) error {
 		if m.Key != "" {
 			r.Key = []byte(m.Key)
 		}
-		for _, a := range m.attrs() {
-			r.Headers = append(r.Headers, kgo.RecordHeader{Key: a.name, Value: []byte(a.value)})
+		for name, value := range m.Attrs() {
+			r.Headers = append(r.Headers, kgo.RecordHeader{Key: name, Value: []byte(value)})
 		}
 		if err := k.produce(ctx, r); err != nil {
 			return classifyKafka(fmt.Errorf("kafka %s: record %s: %w", k.topic, m.ID, err))
