@@ -170,8 +170,9 @@ func send(t *testing.T, ctx context.Context, s sink.Sink, secrets []string) erro
 	return err
 }
 
-// message is the sample record with id, a caller's number and a signed
-// recording link.
+// message is the sample record with id, and a caller's number and a
+// signed recording link first, where an error quoting the start of the
+// body, as a receiver's echo, would have them.
 func message(t *testing.T, id string) sink.Message {
 	t.Helper()
 	m := Message()
@@ -181,12 +182,15 @@ func message(t *testing.T, id string) sink.Message {
 	}
 	rec["id"] = id
 	rec["push"].(map[string]any)["Caller"] = Phone
-	rec["recordURL"] = Link
 	body, err := json.Marshal(rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.ID, m.Body = id, body
+	lead, err := json.Marshal(map[string]string{"caller": Phone, "recordURL": Link})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.ID, m.Body = id, append(append(lead[:len(lead)-1], ','), body[1:]...)
 	return m
 }
 
