@@ -198,6 +198,11 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 		reply(w, codeBadRequest, err.Error())
 		return
 	}
+	if p.TypeMismatch != "" {
+		// Tolerated, but worth knowing: CCC sent a field in another shape
+		// than documented. The path and the types, never the value.
+		info.add("type_mismatch", p.TypeMismatch)
+	}
 	if !h.allowed(w, info, p) {
 		return
 	}

@@ -80,7 +80,7 @@ func TestBuildWindow(t *testing.T) {
 // A detail failure is the caller's error unless partial records are
 // forwarded and the request does not require the detail.
 func TestBuildDetailFailure(t *testing.T) {
-	p := mustParse(t, push.KindCDR, `{"SdkAppId":1400000000,"SessionId":"s-1"}`)
+	p := mustParse(t, push.KindCDR, `{"SdkAppId":1400000000,"SessionId":"s-1","EndedTimestamp":1756890100}`)
 	cause := retry.Permanent(errors.New("boom"))
 	for _, tc := range []struct {
 		name           string
@@ -111,7 +111,7 @@ func TestBuildDetailFailure(t *testing.T) {
 // Message and Encoded map a record to the same message; Encoded keeps the
 // body it is given.
 func TestMessage(t *testing.T) {
-	p := mustParse(t, push.KindCDR, `{"SdkAppId":1400000000,"SessionId":"s-1"}`)
+	p := mustParse(t, push.KindCDR, `{"SdkAppId":1400000000,"SessionId":"s-1","EndedTimestamp":1756890100}`)
 	e := &Enricher{Detail: &detailSource{}, Sink: &memSink{}}
 	r, out, err := e.Process(context.Background(), Request{Push: p, Source: record.SourcePush})
 	if err != nil || out.DeadLettered {

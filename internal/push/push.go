@@ -73,6 +73,11 @@ type Push struct {
 	// Raw is the body's JSON object, compacted, every field kept. It is
 	// nil for a push made by ForSession.
 	Raw json.RawMessage
+	// TypeMismatch names a field that did not have its documented type,
+	// and both types ("SeatUser.StaffNumber: want a string, got number"),
+	// never its value; empty when every field did. The typed view lacks
+	// that value; Raw has it as it came.
+	TypeMismatch string
 	// Exactly one of CDR, Recording and Voicemail is set, as Kind says.
 	CDR       *CDR
 	Recording *Recording
@@ -126,49 +131,50 @@ func Parse(kind Kind, body []byte, now time.Time) (*Push, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Push{Kind: kind, Raw: raw}
+	var id essentials
+	if err := decode(raw, &id); err != nil {
+		return nil, err
+	}
+	p := &Push{Kind: kind, Raw: raw, SdkAppID: int64(id.SdkAppId), SessionID: id.SessionId}
+	if err := checkIdentity(p.SdkAppID, p.SessionID); err != nil {
+		return nil, err
+	}
 	ts := timestampChecker{max: now.Add(maxClockSkew).Unix()}
 	switch kind {
 	case KindCDR:
-		c := new(CDR)
-		w := cdrWire{CDR: c}
-		if err := decode(raw, &w, "CDR."); err != nil {
-			return nil, err
-		}
-		w.apply()
-		p.CDR, p.SdkAppID, p.SessionID = c, c.SdkAppId, c.SessionId
-		ts.check("StartTimestamp", c.StartTimestamp)
-		ts.check("RingTimestamp", c.RingTimestamp)
-		ts.check("AcceptTimestamp", c.AcceptTimestamp)
-		ts.check("QueuedTimestamp", c.QueuedTimestamp)
-		ts.check("EndedTimestamp", c.EndedTimestamp)
-		if ts.err == nil && c.StartTimestamp > 0 && c.EndedTimestamp > 0 && c.EndedTimestamp < c.StartTimestamp {
+		start, end := int64(id.StartTimestamp), int64(id.EndedTimestamp)
+		ts.check("StartTimestamp", start)
+		ts.check("EndedTimestamp", end)
+		switch {
+		case ts.err != nil:
+		case start == 0 && end == 0:
+			ts.err = invalid("StartTimestamp", "missing, and so is EndedTimestamp: the call's time bounds the detail query")
+		case start > 0 && end > 0 && end < start:
 			ts.err = invalid("EndedTimestamp", "before StartTimestamp")
 		}
+		c := &CDR{SdkAppId: p.SdkAppID, SessionId: p.SessionID, StartTimestamp: start, EndedTimestamp: end}
+		p.TypeMismatch = view(raw, &cdrWire{CDR: c})
+		// The other timestamps only feed metrics: one out of bounds is
+		// left out of them, not a reason to refuse the call.
+		for _, t := range []*int64{&c.RingTimestamp, &c.AcceptTimestamp, &c.QueuedTimestamp} {
+			if ts.outOfBounds(*t) {
+				*t = 0
+			}
+		}
+		p.CDR = c
 	case KindRecord:
-		r := new(Recording)
-		w := recordingWire{Recording: r}
-		if err := decode(raw, &w, "Recording."); err != nil {
+		if err := checkID("RecordId", id.RecordId); err != nil {
 			return nil, err
 		}
-		w.apply()
-		p.Recording, p.SdkAppID, p.SessionID = r, r.SdkAppId, r.SessionId
-		if err := checkID("RecordId", r.RecordId); err != nil {
-			return nil, err
-		}
-		ts.check("Timestamp", r.Timestamp)
+		ts.require("Timestamp", int64(id.Timestamp))
+		r := &Recording{SdkAppId: p.SdkAppID, SessionId: p.SessionID, RecordId: id.RecordId, Timestamp: int64(id.Timestamp)}
+		p.TypeMismatch = view(raw, &recordingWire{Recording: r})
+		p.Recording = r
 	case KindVoicemail:
-		v := new(Voicemail)
-		w := voicemailWire{Voicemail: v}
-		if err := decode(raw, &w, "Voicemail."); err != nil {
-			return nil, err
-		}
-		w.apply()
-		p.Voicemail, p.SdkAppID, p.SessionID = v, v.SdkAppId, v.SessionId
-		ts.check("Timestamp", v.Timestamp)
-	}
-	if err := checkIdentity(p.SdkAppID, p.SessionID); err != nil {
-		return nil, err
+		ts.require("Timestamp", int64(id.Timestamp))
+		v := &Voicemail{SdkAppId: p.SdkAppID, SessionId: p.SessionID, Timestamp: int64(id.Timestamp)}
+		p.TypeMismatch = view(raw, &voicemailWire{Voicemail: v})
+		p.Voicemail = v
 	}
 	if ts.err != nil {
 		return nil, ts.err
@@ -232,20 +238,46 @@ func syntaxError(body []byte, err error) error {
 	return invalid("body", "not valid JSON")
 }
 
-// decode decodes an already compacted, valid object into v, a wire type,
-// turning type mismatches into validation errors that name the field.
-// embedded is the wire type's embedded struct, which encoding/json puts in
-// front of the paths of its fields.
-func decode(raw []byte, v any, embedded string) error {
+// decode decodes the essential fields of an already compacted, valid
+// object, turning a type mismatch into a validation error that names the
+// field.
+func decode(raw []byte, v *essentials) error {
 	err := json.Unmarshal(raw, v)
 	if err == nil {
 		return nil
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
-		return invalid(strings.TrimPrefix(te.Field, embedded), "wrong JSON type: want "+jsonType(te.Type))
+		return invalid(te.Field, "wrong JSON type: want "+jsonType(te.Type))
 	}
 	return invalid("body", "cannot decode")
+}
+
+// view fills a wire type, the typed view of the push, and returns what
+// did not have its documented type, as "path: want …, got …" (empty when
+// everything did). encoding/json leaves such a value out and goes on with
+// the rest, so the view lacks just that value; the body stays in Raw as it
+// came. Only the first mismatch is named.
+func view(raw []byte, v interface{ apply() }) string {
+	err := json.Unmarshal(raw, v)
+	v.apply()
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
+		path := te.Field
+		if i := strings.IndexByte(path, '.'); i >= 0 && strings.ToUpper(path[:1]) == path[:1] && isEmbedded(path[:i]) {
+			path = path[i+1:]
+		}
+		return path + ": want " + jsonType(te.Type) + ", got " + te.Value
+	}
+	if err != nil {
+		return "body: not decodable as its kind"
+	}
+	return ""
+}
+
+// isEmbedded reports whether name is a wire type's embedded struct, which
+// encoding/json puts in front of the paths of its fields.
+func isEmbedded(name string) bool {
+	return name == "CDR" || name == "Recording" || name == "Voicemail"
 }
 
 // jsonType names the JSON type a Go type decodes from.
@@ -303,6 +335,22 @@ func checkID(field, id string) error {
 type timestampChecker struct {
 	max int64
 	err error
+}
+
+// require checks a timestamp that must be set.
+func (c *timestampChecker) require(field string, t int64) {
+	if c.err == nil && t == 0 {
+		c.err = invalid(field, "missing: the time bounds the detail query")
+	}
+	c.check(field, t)
+}
+
+// outOfBounds reports whether a set timestamp fails the checks, without
+// keeping the error.
+func (c *timestampChecker) outOfBounds(t int64) bool {
+	probe := timestampChecker{max: c.max}
+	probe.check("", t)
+	return probe.err != nil
 }
 
 func (c *timestampChecker) check(field string, t int64) {

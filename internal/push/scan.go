@@ -2,22 +2,23 @@ package push
 
 import (
 	"bytes"
-	"slices"
 	"strconv"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/jsonwalk"
 )
 
-// identityKeys are the top-level fields that name a call. encoding/json
-// matches names without regard to case, so {"SessionId":"a","sessionid":"b"}
-// would decode to "b" while a consumer of Raw may read "a": such a body is
-// refused. Case variants of other fields are left alone, since CCC does
-// send pairs like Uui and UUI elsewhere (DescribeTelCdr).
-var identityKeys = []string{"SdkAppId", "SessionId", "RecordId"}
+// identityKeys are the top-level fields that decide whether and how a push
+// is processed (see essentials). encoding/json matches names without regard
+// to case and keeps the last of a repeated key, so
+// {"SessionId":"a","sessionid":"b"} would decode to "b" while a consumer of
+// Raw may read "a": such a body is refused. Repeats of other fields, and
+// case variants (CCC does send pairs like Uui and UUI, in DescribeTelCdr),
+// are kept as they came: a tolerant reader refuses nothing it does not need.
+var identityKeys = []string{"SdkAppId", "SessionId", "RecordId", "StartTimestamp", "EndedTimestamp", "Timestamp"}
 
 // prescan refuses, in one pass over valid JSON and before the decoder
 // sees it, nesting deeper than MaxDepth (encoding/json recurses per level)
-// and objects with duplicate keys, which parsers disagree about (first
+// and an essential field given twice, which parsers disagree about (first
 // wins in some, last in encoding/json).
 func prescan(raw []byte) error {
 	// keys holds the keys of every open object, outermost first; starts[d]
@@ -40,8 +41,10 @@ func prescan(raw []byte) error {
 			}
 			starts[t.Depth] = len(keys)
 		case jsonwalk.ObjectEnd:
-			if err := checkKeys(keys[starts[t.Depth]:], t.Depth == 0); err != nil {
-				return err
+			if t.Depth == 0 {
+				if err := checkKeys(keys[starts[0]:]); err != nil {
+					return err
+				}
 			}
 			keys = keys[:starts[t.Depth]]
 		}
@@ -59,41 +62,19 @@ func appendKey(keys [][]byte, unquoted, key []byte) ([][]byte, []byte) {
 	return append(keys, key), unquoted
 }
 
-// checkKeys refuses duplicate keys in one object. It reorders keys.
-func checkKeys(keys [][]byte, top bool) error {
-	if top {
-		for _, name := range identityKeys {
-			n := 0
-			for _, k := range keys {
-				if bytes.EqualFold(k, []byte(name)) {
-					n++
-				}
-			}
-			if n > 1 {
-				return invalid(name, "given more than once (names differing only in case count as one)")
+// checkKeys refuses an identity key given more than once in the body's
+// object, names differing only in case counting as one.
+func checkKeys(keys [][]byte) error {
+	for _, name := range identityKeys {
+		n := 0
+		for _, k := range keys {
+			if bytes.EqualFold(k, []byte(name)) {
+				n++
 			}
 		}
-	}
-	// Sorting keeps a crafted object with many keys from costing n².
-	slices.SortFunc(keys, bytes.Compare)
-	for i := 1; i < len(keys); i++ {
-		if bytes.Equal(keys[i-1], keys[i]) {
-			return invalid(fieldName(keys[i]), "duplicate key")
+		if n > 1 {
+			return invalid(name, "given more than once (names differing only in case count as one)")
 		}
 	}
 	return nil
-}
-
-// fieldName returns key to name it in an error, or "body" if it is too
-// long or odd to repeat.
-func fieldName(key []byte) string {
-	if len(key) == 0 || len(key) > 64 {
-		return "body"
-	}
-	for _, c := range key {
-		if c <= ' ' || c > '~' {
-			return "body"
-		}
-	}
-	return string(key)
 }

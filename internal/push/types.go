@@ -37,8 +37,8 @@ type CDR struct {
 	IVRKeyPressedEx   []ccc.IVRKeyPressedElement
 	HungUpSide        string
 	ServeParticipants []ccc.ServeParticipant
-	// EndStatus is a code of CCC's EndStatus table; EndStatusString its name.
-	EndStatus       int64
+	// EndStatusString names the call's end, a name of CCC's EndStatus
+	// table; the push has no numeric EndStatus (ccc.EndStatusCode maps it).
 	EndStatusString string
 	QueuedTimestamp int64
 	// PostIVRKeyPressed are the keys pressed after the call, such as a
@@ -83,61 +83,58 @@ type Voicemail struct {
 	EndpointUser string
 }
 
-// The wire types decode a body leniently where CCC is loose about JSON
-// types, and strictly elsewhere. CCC documents EndpointUser as a string but
-// its own voicemail sample sends a number, so the fields that identify the
-// call or bound the detail query (SdkAppId and the call's timestamps), and
-// the phone-number strings, accept both a JSON number and a string: a
-// quoting slip there must not cost a call record. Every other field must
-// have its documented type; the whole body is in Raw either way.
+// essentials are the fields that decide whether a push can be processed
+// at all: the call's identity and the times that bound the detail query.
+// They are decoded on their own, leniently (a number or a string of
+// digits), and a value that is neither refuses the push, naming the field.
+type essentials struct {
+	SdkAppId       flexInt
+	SessionId      string
+	RecordId       string
+	StartTimestamp flexInt
+	EndedTimestamp flexInt
+	Timestamp      flexInt
+}
+
+// The wire types are the typed views of the three kinds of push: every
+// field CCC documents, with its documented type, for the metrics. They are
+// tolerant readers: a field of another type is left out of the view (see
+// view), never a reason to refuse the push. The essential fields are
+// shadowed by raw values, since essentials decoded them already, and the
+// phone numbers and the other timestamps take a number or a string.
 //
 // Each outer field shadows the embedded struct's field of the same JSON
 // name, and apply copies it back.
 
 type cdrWire struct {
 	*CDR
-	SdkAppId        flexInt
-	Caller          flexString
-	Callee          flexString
-	RingTimestamp   flexInt
-	AcceptTimestamp flexInt
-	EndedTimestamp  flexInt
-	StartTimestamp  flexInt
-	QueuedTimestamp flexInt
+	SdkAppId, SessionId, StartTimestamp, EndedTimestamp json.RawMessage
+	Caller, Callee                                      looseString
+	RingTimestamp, AcceptTimestamp, QueuedTimestamp     looseInt
 }
 
 func (w *cdrWire) apply() {
 	c := w.CDR
-	c.SdkAppId = int64(w.SdkAppId)
 	c.Caller, c.Callee = string(w.Caller), string(w.Callee)
 	c.RingTimestamp, c.AcceptTimestamp = int64(w.RingTimestamp), int64(w.AcceptTimestamp)
-	c.EndedTimestamp, c.StartTimestamp = int64(w.EndedTimestamp), int64(w.StartTimestamp)
 	c.QueuedTimestamp = int64(w.QueuedTimestamp)
 }
 
 type recordingWire struct {
 	*Recording
-	SdkAppId     flexInt
-	Timestamp    flexInt
-	EndpointUser flexString
+	SdkAppId, SessionId, RecordId, Timestamp json.RawMessage
+	EndpointUser                             looseString
 }
 
-func (w *recordingWire) apply() {
-	r := w.Recording
-	r.SdkAppId, r.Timestamp, r.EndpointUser = int64(w.SdkAppId), int64(w.Timestamp), string(w.EndpointUser)
-}
+func (w *recordingWire) apply() { w.Recording.EndpointUser = string(w.EndpointUser) }
 
 type voicemailWire struct {
 	*Voicemail
-	SdkAppId     flexInt
-	Timestamp    flexInt
-	EndpointUser flexString
+	SdkAppId, SessionId, Timestamp json.RawMessage
+	EndpointUser                   looseString
 }
 
-func (w *voicemailWire) apply() {
-	v := w.Voicemail
-	v.SdkAppId, v.Timestamp, v.EndpointUser = int64(w.SdkAppId), int64(w.Timestamp), string(w.EndpointUser)
-}
+func (w *voicemailWire) apply() { w.Voicemail.EndpointUser = string(w.EndpointUser) }
 
 // flexInt decodes an integer sent as a JSON number or as a string of
 // decimal digits. Fractions and exponents are refused: no CCC integer has
@@ -208,4 +205,31 @@ func plainString(b []byte) ([]byte, bool) {
 // the field's path to it.
 func typeError(value string, t reflect.Type) error {
 	return &json.UnmarshalTypeError{Value: value, Type: t}
+}
+
+// looseInt decodes an integer of the typed view from a JSON number (an
+// integral float too) or a string of digits, and is left zero for anything
+// else: it never fails, so the rest of the view still decodes.
+type looseInt int64
+
+func (n *looseInt) UnmarshalJSON(b []byte) error {
+	var v flexInt
+	if v.UnmarshalJSON(b) == nil {
+		*n = looseInt(v)
+	} else if f, err := strconv.ParseFloat(string(b), 64); err == nil && f == float64(int64(f)) {
+		*n = looseInt(f)
+	}
+	return nil
+}
+
+// looseString decodes a string of the typed view from a JSON string or a
+// number (keeping its literal), and is left empty for anything else.
+type looseString string
+
+func (s *looseString) UnmarshalJSON(b []byte) error {
+	var v flexString
+	if v.UnmarshalJSON(b) == nil {
+		*s = looseString(v)
+	}
+	return nil
 }

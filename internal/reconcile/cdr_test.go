@@ -100,7 +100,7 @@ func TestParseCallInvalid(t *testing.T) {
 		{"session with a space", func(c *ccc.TelCdrInfo) { c.SessionId = "a b" }, testApp, "SessionId"},
 		{"no application", func(*ccc.TelCdrInfo) {}, 0, "SdkAppId"},
 		{"ends before it starts", func(c *ccc.TelCdrInfo) { c.EndedTimestamp = c.StartTimestamp - 1 }, testApp, "EndedTimestamp"},
-		{"milliseconds", func(c *ccc.TelCdrInfo) { c.RingTimestamp *= 1000 }, testApp, "RingTimestamp"},
+		{"milliseconds", func(c *ccc.TelCdrInfo) { c.EndedTimestamp *= 1000 }, testApp, "EndedTimestamp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base

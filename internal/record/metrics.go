@@ -14,8 +14,11 @@ type Metrics struct {
 	// Answered is true when someone picked up (AcceptTimestamp is set).
 	Answered bool `json:"answered"`
 	// EndStatus is CCC's end status code and EndStatusName its name from
-	// the documented table.
-	EndStatus     int64  `json:"endStatus"`
+	// the documented table: the detail's code, else the code of the push's
+	// EndStatusString (the push has no number). A code the table does not
+	// know keeps an empty name; a name it does not know is kept as it came,
+	// with a null code.
+	EndStatus     *int64 `json:"endStatus"`
 	EndStatusName string `json:"endStatusName"`
 	HungUpSide    string `json:"hungUpSide,omitempty"`
 	// TotalSeconds runs from the session's start to its end.
@@ -47,7 +50,8 @@ type Metrics struct {
 // it: the session detail when fetched, else the push.
 type call struct {
 	start, ring, accept, queued, end int64
-	endStatus                        int64
+	endStatus                        *int64
+	endStatusName                    string
 	hungUpSide                       string
 	events                           []ccc.SessionEvent
 	haveEvents                       bool
@@ -61,7 +65,7 @@ func callOf(p *push.Push, d *ccc.SessionDetail) call {
 		return call{
 			start: d.StartTimeStamp, ring: d.RingTimestamp, accept: d.AcceptTimestamp,
 			queued: d.QueuedTimestamp, end: d.EndedTimestamp,
-			endStatus: d.EndStatus, hungUpSide: d.HungUpSide,
+			endStatus: &d.EndStatus, endStatusName: ccc.EndStatusName(d.EndStatus), hungUpSide: d.HungUpSide,
 			events: d.Events, haveEvents: true,
 			legs: len(d.ServeParticipants), transfers: transfers(d.ServeParticipants),
 		}
@@ -70,18 +74,27 @@ func callOf(p *push.Push, d *ccc.SessionDetail) call {
 		return call{
 			start: c.StartTimestamp, ring: c.RingTimestamp, accept: c.AcceptTimestamp,
 			queued: c.QueuedTimestamp, end: c.EndedTimestamp,
-			endStatus: c.EndStatus, hungUpSide: c.HungUpSide,
+			endStatus: endStatusOf(c.EndStatusString), endStatusName: c.EndStatusString, hungUpSide: c.HungUpSide,
 			legs: len(c.ServeParticipants), transfers: transfers(c.ServeParticipants),
 		}
 	}
 	return call{}
 }
 
+// endStatusOf is the code of a push's EndStatusString, or nil for a name
+// CCC added after this program's table.
+func endStatusOf(name string) *int64 {
+	if code, ok := ccc.EndStatusCode(name); ok {
+		return &code
+	}
+	return nil
+}
+
 func metricsOf(c call) *Metrics {
 	m := &Metrics{
 		Answered:      c.accept > 0,
 		EndStatus:     c.endStatus,
-		EndStatusName: ccc.EndStatusName(c.endStatus),
+		EndStatusName: c.endStatusName,
 		HungUpSide:    c.hungUpSide,
 		TotalSeconds:  span(c.start, c.end),
 		TalkSeconds:   span(c.accept, c.end),

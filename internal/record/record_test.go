@@ -188,22 +188,22 @@ func TestMetrics(t *testing.T) {
 		c    call
 		want Metrics
 	}{
-		{"answered outbound", call{start: 100, ring: 103, accept: 106, end: 132, endStatus: 1, haveEvents: true,
+		{"answered outbound", call{start: 100, ring: 103, accept: 106, end: 132, endStatus: n(1), endStatusName: "ok", haveEvents: true,
 			events: []ccc.SessionEvent{hold(111, "StaffHold"), hold(119, "StaffUnhold"), hold(122, "StaffMute"), hold(126, "StaffUnmute")}},
-			Metrics{Answered: true, EndStatus: 1, EndStatusName: "ok", TotalSeconds: n(32), RingSeconds: n(3), TalkSeconds: n(26),
+			Metrics{Answered: true, EndStatus: n(1), EndStatusName: "ok", TotalSeconds: n(32), RingSeconds: n(3), TalkSeconds: n(26),
 				HoldSeconds: n(8), HoldCount: ip(1), MuteSeconds: n(4), MuteCount: ip(1)}},
-		{"inbound queued, hold left open, transferred", call{start: 100, queued: 110, ring: 130, accept: 135, end: 200, endStatus: 1, haveEvents: true,
+		{"inbound queued, hold left open, transferred", call{start: 100, queued: 110, ring: 130, accept: 135, end: 200, endStatus: n(1), endStatusName: "ok", haveEvents: true,
 			events: []ccc.SessionEvent{hold(150, "StaffHold"), hold(140, "StaffHold"), hold(145, "StaffUnhold"), hold(190, "StaffHold")},
 			legs:   2, transfers: 1},
-			Metrics{Answered: true, EndStatus: 1, EndStatusName: "ok", TotalSeconds: n(100), IVRSeconds: n(10), QueueSeconds: n(20),
+			Metrics{Answered: true, EndStatus: n(1), EndStatusName: "ok", TotalSeconds: n(100), IVRSeconds: n(10), QueueSeconds: n(20),
 				RingSeconds: n(5), TalkSeconds: n(65), HoldSeconds: n(5 + 50), HoldCount: ip(2), MuteSeconds: n(0), MuteCount: ip(0),
 				Transfers: 1, Participants: 2}},
-		{"abandoned in queue", call{start: 100, queued: 120, end: 180, endStatus: 103},
-			Metrics{EndStatus: 103, EndStatusName: "waitingGiveUp", TotalSeconds: n(80), IVRSeconds: n(20), QueueSeconds: n(60)}},
-		{"not answered", call{start: 100, ring: 101, end: 131, endStatus: 202},
-			Metrics{EndStatus: 202, EndStatusName: "notAnswer", TotalSeconds: n(31), RingSeconds: n(30)}},
+		{"abandoned in queue", call{start: 100, queued: 120, end: 180, endStatus: n(103), endStatusName: "waitingGiveUp"},
+			Metrics{EndStatus: n(103), EndStatusName: "waitingGiveUp", TotalSeconds: n(80), IVRSeconds: n(20), QueueSeconds: n(60)}},
+		{"not answered", call{start: 100, ring: 101, end: 131, endStatus: n(202), endStatusName: "notAnswer"},
+			Metrics{EndStatus: n(202), EndStatusName: "notAnswer", TotalSeconds: n(31), RingSeconds: n(30)}},
 		{"clock went backwards", call{start: 200, accept: 150, end: 100},
-			Metrics{Answered: true, EndStatusName: ccc.EndStatusName(0)}},
+			Metrics{Answered: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
