@@ -124,7 +124,7 @@ func TestParseCDRSample(t *testing.T) {
 			RingTimestamp: 1756892198, SkillGroupId: 2522, SkillGroupName: "foo-tel",
 			StartTimestamp: 1756892198, Type: "staffSeat",
 		}},
-		EndStatusString: "ok",
+		EndStatusString:   "ok",
 		PostIVRKeyPressed: []ccc.IVRKeyPressedElement{},
 		RecordId:          "f460fff5-0cad-8424-e904ef6a76d2",
 	}
