@@ -1,5 +1,13 @@
 package ccc
 
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/jsonwalk"
+	"github.com/ccc-enricher/ccc-enricher/internal/retry"
+)
+
 // The models below mirror the API's JSON field for field: Go field names
 // are the API's names, integers are int64 whatever their range, and no
 // documented field is omitempty, so that a detail decoded and encoded again
@@ -51,6 +59,11 @@ type SessionDetail struct {
 	// RequestID is the RequestId of the reply the detail came from, for
 	// support requests. It is not part of the detail's JSON form.
 	RequestID string `json:"-"`
+	// Raw is the Response object as the API returned it, less its
+	// RequestId: every field, known to this program or not, and none it
+	// did not send. The typed fields above are decoded from it for the
+	// metrics. Nil for a detail made in code.
+	Raw json.RawMessage `json:"-"`
 }
 
 // IVRKeyPressedElement is one IVR or survey input.
@@ -239,4 +252,22 @@ type TelCdrPage struct {
 type DescribeTelCdrResponse struct {
 	TelCdrPage
 	RequestId string `json:"RequestId"`
+}
+
+// DecodeSessionDetail decodes the Response object of a DescribeSessionDetail
+// reply: the typed view, and the reply itself, less RequestId, as Raw. A
+// field of a surprising type is left out of the typed view (encoding/json
+// goes on past it) but kept in Raw: the API adding or retyping a field must
+// not cost the call its record. Its error is permanent.
+func DecodeSessionDetail(raw json.RawMessage) (*SessionDetail, error) {
+	var resp DescribeSessionDetailResponse
+	if err := json.Unmarshal(raw, &resp); err != nil {
+		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); !ok {
+			return nil, retry.Permanent(errors.New("DescribeSessionDetail: decode reply: not a session detail"))
+		}
+	}
+	d := resp.SessionDetail
+	d.RequestID = resp.RequestId
+	d.Raw, _ = jsonwalk.Without(raw, "RequestId")
+	return &d, nil
 }

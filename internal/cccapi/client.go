@@ -8,6 +8,7 @@ package cccapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -136,8 +137,8 @@ func (c *Client) describeSessionDetail(ctx context.Context, q ccc.SessionQuery) 
 	}
 	req := ccc.DescribeSessionDetailRequest{SdkAppId: q.SdkAppID, SessionId: q.SessionID, StartTimestamp: from, EndTimestamp: to}
 	graceEnd := time.Unix(max(q.Start, q.End), 0).Add(c.grace)
-	var resp ccc.DescribeSessionDetailResponse
-	err = c.call(ctx, "DescribeSessionDetail", req, &resp, func(err error) error {
+	var raw json.RawMessage
+	err = c.call(ctx, "DescribeSessionDetail", req, &raw, func(err error) error {
 		if !tcloud.IsCode(err, "FailedOperation.SessionNotExists") {
 			return err
 		}
@@ -149,9 +150,7 @@ func (c *Client) describeSessionDetail(ctx context.Context, q ccc.SessionQuery) 
 	if err != nil {
 		return nil, err
 	}
-	d := resp.SessionDetail
-	d.RequestID = resp.RequestId
-	return &d, nil
+	return ccc.DecodeSessionDetail(raw)
 }
 
 // DescribeTelCdr returns one page of call records, with the limiter and

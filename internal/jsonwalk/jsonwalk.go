@@ -268,3 +268,61 @@ func hex4(s []byte) rune {
 	}
 	return r
 }
+
+// Without returns a copy of the JSON object data without its top-level
+// member named key (written without escapes, as an API writes its own
+// names), or data itself, and false, when the object has no such member or
+// is not one. The other members keep their order and bytes.
+func Without(data []byte, key string) ([]byte, bool) {
+	w := New(data)
+	for w.Next() {
+		t := w.Token()
+		if t.Depth != 1 || string(t.Key) != key {
+			continue
+		}
+		if t.Kind == ObjectStart || t.Kind == ArrayStart {
+			return data, false // a value with insides: not what the callers cut
+		}
+		// Back from the value over ':' and the key to what comes before.
+		i := skipBack(data, t.Start-1)
+		if i < 0 || data[i] != ':' {
+			return data, false
+		}
+		i = skipBack(data, i-1)
+		keyStart := i - len(key) - 1
+		if keyStart < 0 || string(data[keyStart:i+1]) != `"`+key+`"` {
+			return data, false
+		}
+		before := skipBack(data, keyStart-1)
+		end := t.End
+		switch {
+		case before >= 0 && data[before] == ',':
+			keyStart = before // drop the comma before the member
+		case before >= 0 && data[before] == '{':
+			// The first member: drop the comma after it, if any.
+			j := end
+			for j < len(data) && isSpace(data[j]) {
+				j++
+			}
+			if j < len(data) && data[j] == ',' {
+				end = j + 1
+			}
+		default:
+			return data, false
+		}
+		out := make([]byte, 0, len(data)-(end-keyStart))
+		return append(append(out, data[:keyStart]...), data[end:]...), true
+	}
+	return data, false
+}
+
+// skipBack returns the index of the last byte at or before i that is not
+// JSON white space, or -1.
+func skipBack(b []byte, i int) int {
+	for i >= 0 && isSpace(b[i]) {
+		i--
+	}
+	return i
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

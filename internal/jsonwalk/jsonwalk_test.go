@@ -154,3 +154,27 @@ func FuzzWalk(f *testing.F) {
 		}
 	})
 }
+
+func TestWithout(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{`{"a":1,"RequestId":"x","b":2}`, `{"a":1,"b":2}`, true},
+		{`{"RequestId":"x","b":2}`, `{"b":2}`, true},
+		{`{"a":1,"RequestId":"x"}`, `{"a":1}`, true},
+		{`{"RequestId":"x"}`, `{}`, true},
+		{"{ \"a\" : 1 ,\n \"RequestId\" : \"x\" }", "{ \"a\" : 1  }", true},
+		{`{"a":{"RequestId":"x"}}`, `{"a":{"RequestId":"x"}}`, false},
+		{`{"a":1}`, `{"a":1}`, false},
+		{`{"RequestId":{"x":1}}`, `{"RequestId":{"x":1}}`, false},
+	} {
+		got, ok := Without([]byte(tc.in), "RequestId")
+		if string(got) != tc.want || ok != tc.ok {
+			t.Errorf("Without(%s) = %s, %v; want %s, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+		if !json.Valid(got) {
+			t.Errorf("Without(%s) = %s: not JSON", tc.in, got)
+		}
+	}
+}

@@ -5,18 +5,17 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/record/mask"
 )
 
-// maskPhones replaces the phone numbers in r with masked ones. The detail
-// is masked as mask.MaskRaw would mask its JSON, so that push and detail
-// agree on the phone fields (a transfer to a phone puts the number in
-// TransferTo); r.Detail is replaced, never changed, since the caller may
-// share it.
+// maskPhones replaces the phone numbers in r with masked ones. Push and
+// detail go through mask.MaskRaw alike, so that they agree on the phone
+// fields (a transfer to a phone puts the number in TransferTo); both are
+// replaced, never changed, since the caller may share them.
 func maskPhones(r *Record) {
 	r.Meta.PhonesMasked = true
 	if r.Push != nil {
 		r.Push = mask.MaskRaw(r.Push)
 	}
 	if r.Detail != nil {
-		r.Detail = mask.MaskDetail(r.Detail)
+		r.Detail = mask.MaskRaw(r.Detail)
 	}
 }
 

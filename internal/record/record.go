@@ -63,8 +63,10 @@ type Record struct {
 	RecordID string `json:"recordId,omitempty"`
 	// Push is the push body as CCC sent it, unknown fields included.
 	Push json.RawMessage `json:"push,omitempty"`
-	// Detail is the DescribeSessionDetail response, every field.
-	Detail *ccc.SessionDetail `json:"detail,omitempty"`
+	// Detail is the DescribeSessionDetail Response object as the API
+	// returned it, less RequestId (in Meta): every field, and nothing the
+	// API did not send.
+	Detail json.RawMessage `json:"detail,omitempty"`
 	// DetailError says why Detail is missing from a partial record.
 	DetailError string   `json:"detailError,omitempty"`
 	Metrics     *Metrics `json:"metrics,omitempty"`
@@ -137,7 +139,7 @@ func Build(in Input) *Record {
 		SdkAppID:      p.SdkAppID,
 		SessionID:     p.SessionID,
 		Push:          p.Raw,
-		Detail:        in.Detail,
+		Detail:        detailJSON(in.Detail),
 		DetailError:   in.DetailError,
 		Meta: Meta{
 			Producer:   Producer,
@@ -167,6 +169,22 @@ func Build(in Input) *Record {
 		maskPhones(r)
 	}
 	return r
+}
+
+// detailJSON is the detail as the record carries it: as the API returned
+// it, or encoded from the typed view for a detail made in code.
+func detailJSON(d *ccc.SessionDetail) json.RawMessage {
+	switch {
+	case d == nil:
+		return nil
+	case d.Raw != nil:
+		return d.Raw
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil // a struct of plain fields always encodes
+	}
+	return b
 }
 
 // IDOf is the id of the record p's push becomes.

@@ -96,7 +96,12 @@ func FuzzBuild(f *testing.F) {
 		if r.Push != nil && !bytes.Equal(mask.MaskRaw(r.Push), r.Push) {
 			t.Fatalf("push not fully masked: %s", r.Push)
 		}
-		if d := r.Detail; d != nil {
+		if r.Detail != nil {
+			var d ccc.SessionDetail
+			json.Unmarshal(r.Detail, &d)
+			if !bytes.Equal(mask.MaskRaw(r.Detail), r.Detail) {
+				t.Fatalf("detail not fully masked")
+			}
 			phones := []string{d.Caller, d.Callee}
 			for _, sp := range d.ServeParticipants {
 				phones = append(phones, sp.Phone)
