@@ -96,12 +96,13 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		MaskPhones:     cfg.MaskPhoneNumbers,
 	}
 	opts := handler.Options{
-		AllowApp:     cfg.AllowsApp,
-		Enricher:     a.enricher,
-		APIToken:     cfg.APIToken,
-		MaxBodyBytes: cfg.Push.MaxBodyBytes,
-		Timeout:      cfg.RequestTimeout,
-		Logger:       log,
+		AllowApp:         cfg.AllowsApp,
+		Enricher:         a.enricher,
+		APIToken:         cfg.APIToken,
+		MaxBodyBytes:     cfg.Push.MaxBodyBytes,
+		DropUnknownKinds: cfg.UnknownPushKinds == config.UnknownDrop,
+		Timeout:          cfg.RequestTimeout,
+		Logger:           log,
 	}
 	switch cfg.Push.Auth {
 	case config.AuthNone:

@@ -48,6 +48,10 @@ type Options struct {
 	// enriched at once (INTAKE): CCC is answered once the queue has it,
 	// and workers enrich it later (package intake).
 	Intake sink.Sink
+	// DropUnknownKinds answers pushes of an action this program does not
+	// know with ErrCode 0 without forwarding them (UNKNOWN_PUSH_KINDS=drop);
+	// by default they are forwarded as records of kind unknown.
+	DropUnknownKinds bool
 	// APIToken authorises on-demand enrichment; empty turns the route off.
 	APIToken string
 	// MaxBodyBytes caps request bodies; zero means push.MaxBodyBytes.
@@ -204,6 +208,12 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 		info.add("type_mismatch", p.TypeMismatch)
 	}
 	if !h.allowed(w, info, p) {
+		return
+	}
+	if !p.Kind.Known() && h.DropUnknownKinds {
+		// Still ErrCode 0: a refusal would only make CCC send it again.
+		info.add("dropped", "unknown action")
+		reply(w, codeOK, "ok")
 		return
 	}
 	if h.Intake != nil {

@@ -169,7 +169,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"no credentials", "POST", "/push?action=cdr&version=1", e.sample.CDRPush, noAuth, 401, 40101},
 		{"wrong password", "POST", "/push?action=cdr&version=1", e.sample.CDRPush, wrongPass, 401, 40101},
-		{"unknown action", "POST", "/push?action=sms&version=1", e.sample.CDRPush, basic(), 400, 40002},
+		{"action not a name", "POST", "/push?action=sms%20x&version=1", e.sample.CDRPush, basic(), 400, 40002},
 		{"no action", "POST", "/push", e.sample.CDRPush, basic(), 400, 40002},
 		{"future version", "POST", "/push?action=cdr&version=2", e.sample.CDRPush, basic(), 400, 40003},
 		{"not JSON", "POST", "/push?action=cdr&version=1", []byte("SdkAppId=1"), basic(), 400, 40001},

@@ -33,6 +33,16 @@ const (
 	DetailForwardPartial = "forward-partial"
 )
 
+// What becomes of a push of an action this version does not know, the
+// values of UNKNOWN_PUSH_KINDS. Either way CCC gets ErrCode 0: a refusal
+// would only make it send the same body three more times.
+const (
+	// UnknownForward forwards it as a record of kind unknown.
+	UnknownForward = "forward"
+	// UnknownDrop drops it.
+	UnknownDrop = "drop"
+)
+
 // Reconciliation modes, the values of RECONCILE_MODE.
 const (
 	// ReconcileDetail enriches every reconciled call with DescribeSessionDetail.
@@ -66,6 +76,9 @@ type Config struct {
 
 	// OnDetailFailure is DetailRetry or DetailForwardPartial.
 	OnDetailFailure string
+	// UnknownPushKinds is UnknownForward or UnknownDrop: what becomes of a
+	// push whose action this version does not know (UNKNOWN_PUSH_KINDS).
+	UnknownPushKinds string
 	// APIToken authorises on-demand enrichment (API_TOKEN); empty turns the
 	// route off.
 	APIToken string
@@ -160,6 +173,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		Sink:             r.sink(""),
 		DeadLetter:       r.sink("DLQ_"),
 		OnDetailFailure:  r.oneOf("ON_DETAIL_FAILURE", DetailRetry, DetailRetry, DetailForwardPartial),
+		UnknownPushKinds: r.oneOf("UNKNOWN_PUSH_KINDS", UnknownForward, UnknownForward, UnknownDrop),
 		APIToken:         r.str("API_TOKEN"),
 		MaskPhoneNumbers: r.bool("MASK_PHONE_NUMBERS", false),
 		Reconcile: Reconcile{

@@ -90,8 +90,9 @@ func (e *Enricher) Build(ctx context.Context, req Request) (*record.Record, erro
 		ReceivedAt: cmp.Or(req.ReceivedAt, now),
 		MaskPhones: e.MaskPhones,
 	}
-	if req.CDROnly {
-		in.CDROnly = true
+	if req.CDROnly || !p.Kind.Enriched() {
+		// A kind that is not a call has no detail to fetch.
+		in.CDROnly = req.CDROnly
 		return record.Build(in), nil
 	}
 	detail, fetchedAt, err := e.shared(ctx, req)

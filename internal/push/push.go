@@ -49,21 +49,55 @@ type Kind string
 // https://www.tencentcloud.com/document/product/1229/59642 (record) and
 // https://www.tencentcloud.com/document/product/1229/59643 (voicemail,
 // "?action=voicemail"; same on https://cloud.tencent.com/document/product/679/86651).
+//
+// imcdr (an online chat session ended) and videoCdr (a video call ended)
+// are pushed too, and any action CCC adds later: the function does not
+// enrich those, but forwards them as they came (see Kind.Enriched), since
+// a refusal only makes CCC send the same body three more times and drop it.
 const (
 	KindCDR       Kind = "cdr"
 	KindRecord    Kind = "record"
 	KindVoicemail Kind = "voicemail"
+	KindIMCDR     Kind = "imcdr"
+	KindVideoCDR  Kind = "videoCdr"
 )
 
-// ParseKind returns the kind named by a push's action parameter. Names are
-// case-sensitive, as CCC sends them.
+// KindUnknown is the record kind of a push whose action this program does
+// not know; the record keeps the action itself.
+const KindUnknown Kind = "unknown"
+
+// maxActionLength bounds an action name: it goes into record ids and logs.
+const maxActionLength = 32
+
+// ParseKind returns the kind named by a push's action parameter: one of
+// the constants, or, for an action this program does not know, the action
+// itself. Names are case-sensitive, as CCC sends them. Only a missing
+// action, or one that is not a short name of letters, digits, '_' and '-',
+// is an error: nothing CCC would send.
 func ParseKind(action string) (Kind, error) {
-	switch k := Kind(action); k {
-	case KindCDR, KindRecord, KindVoicemail:
-		return k, nil
+	if action == "" {
+		return "", invalid("action", "missing: CCC names the push's kind in ?action=")
 	}
-	return "", invalid("action", "unknown action: want cdr, record or voicemail")
+	if len(action) > maxActionLength {
+		return "", invalid("action", "longer than "+strconv.Itoa(maxActionLength)+" characters")
+	}
+	for i := 0; i < len(action); i++ {
+		c := action[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return "", invalid("action", "not a name of letters, digits, '_' and '-'")
+		}
+	}
+	return Kind(action), nil
 }
+
+// Enriched reports whether pushes of kind k are calls that the function
+// enriches with their session detail: cdr, record and voicemail.
+func (k Kind) Enriched() bool {
+	return k == KindCDR || k == KindRecord || k == KindVoicemail
+}
+
+// Known reports whether k is one of CCC's documented push kinds.
+func (k Kind) Known() bool { return k.Enriched() || k == KindIMCDR || k == KindVideoCDR }
 
 // Push is one parsed and validated push.
 type Push struct {
@@ -78,7 +112,9 @@ type Push struct {
 	// never its value; empty when every field did. The typed view lacks
 	// that value; Raw has it as it came.
 	TypeMismatch string
-	// Exactly one of CDR, Recording and Voicemail is set, as Kind says.
+	// For the enriched kinds, exactly one of CDR, Recording and Voicemail
+	// is set, as Kind says; for the others none, and SessionID may be
+	// empty.
 	CDR       *CDR
 	Recording *Recording
 	Voicemail *Voicemail
@@ -136,6 +172,12 @@ func Parse(kind Kind, body []byte, now time.Time) (*Push, error) {
 		return nil, err
 	}
 	p := &Push{Kind: kind, Raw: raw, SdkAppID: int64(id.SdkAppId), SessionID: id.SessionId}
+	if !kind.Enriched() {
+		if err := checkOther(p); err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
 	if err := checkIdentity(p.SdkAppID, p.SessionID); err != nil {
 		return nil, err
 	}
@@ -301,6 +343,19 @@ func jsonType(t reflect.Type) string {
 		return "an object"
 	}
 	return "another type"
+}
+
+// checkOther checks a push of a kind that is forwarded as it came: it
+// needs its application, for the allow-list, and a SessionId, if it has
+// one, must be one an id can be made of.
+func checkOther(p *Push) error {
+	if p.SdkAppID <= 0 {
+		return invalid("SdkAppId", "missing or not a positive integer")
+	}
+	if p.SessionID != "" {
+		return checkID("SessionId", p.SessionID)
+	}
+	return nil
 }
 
 // checkIdentity checks what names the call: the record id, the detail

@@ -44,6 +44,9 @@ const (
 	Partial = "partial"
 	// CDROnly records carry CDR-list data only (RECONCILE_MODE=cdr-only).
 	CDROnly = "cdr-only"
+	// PushOnly records carry a push of a kind that is not enriched
+	// (imcdr, videoCdr, an action CCC added later): the push is the record.
+	PushOnly = "push-only"
 )
 
 // RecordingLinkLifetime is how long the signed recording and transcript
@@ -58,7 +61,10 @@ type Record struct {
 	Source        string    `json:"source"`
 	Completeness  string    `json:"completeness"`
 	SdkAppID      int64     `json:"sdkAppId"`
-	SessionID     string    `json:"sessionId"`
+	SessionID     string    `json:"sessionId,omitempty"`
+	// Action is the push's action when this program does not know it
+	// (Kind unknown).
+	Action string `json:"action,omitempty"`
 	// RecordID is the recording's id, for Kind record.
 	RecordID string `json:"recordId,omitempty"`
 	// Push is the push body as CCC sent it, unknown fields included.
@@ -150,6 +156,16 @@ func Build(in Input) *Record {
 	if p.Recording != nil {
 		r.RecordID = p.Recording.RecordId
 	}
+	if !p.Kind.Enriched() {
+		r.Completeness = PushOnly
+		if !p.Kind.Known() {
+			r.Kind, r.Action = push.KindUnknown, string(p.Kind)
+		}
+		if in.MaskPhones {
+			maskPhones(r)
+		}
+		return r
+	}
 	switch {
 	case in.Detail == nil && in.CDROnly:
 		r.Completeness = CDROnly
@@ -188,7 +204,16 @@ func detailJSON(d *ccc.SessionDetail) json.RawMessage {
 }
 
 // IDOf is the id of the record p's push becomes.
-func IDOf(p *push.Push) string { return ID(p.SdkAppID, p.SessionID, p.Kind, part(p)) }
+func IDOf(p *push.Push) string {
+	session := p.SessionID
+	if session == "" {
+		// A push of another kind without a SessionId is named by its body,
+		// which CCC sends again unchanged.
+		sum := sha256.Sum256(p.Raw)
+		session = "body:" + hex.EncodeToString(sum[:16])
+	}
+	return ID(p.SdkAppID, session, p.Kind, part(p))
+}
 
 // part returns what tells apart several pushes of one kind for a session.
 func part(p *push.Push) string {

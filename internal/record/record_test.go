@@ -68,6 +68,10 @@ func TestGolden(t *testing.T) {
 			ReceivedAt: received, DetailError: "describe session: FailedOperation.SessionNotExists"}},
 		{"record", Input{Push: loadPush(t, push.KindRecord, "push-record.json"), Source: SourcePush, PushUUID: "uuid-2",
 			ReceivedAt: received, Detail: detail, DetailRequestID: detail.RequestID, DetailFetchedAt: fetched}},
+		// Kinds that are not enriched: the push is the record.
+		{"imcdr", Input{Push: loadPush(t, push.KindIMCDR, "push-imcdr.json"), Source: SourcePush, PushUUID: "uuid-3", ReceivedAt: received}},
+		{"videocdr", Input{Push: loadPush(t, push.KindVideoCDR, "push-videocdr.json"), Source: SourcePush, PushUUID: "uuid-4", ReceivedAt: received}},
+		{"unknown-action", Input{Push: loadPush(t, push.Kind("surveyResult"), "push-unknown.json"), Source: SourcePush, PushUUID: "uuid-5", ReceivedAt: received}},
 	}
 	schema := compileSchema(t)
 	for _, tt := range tests {
