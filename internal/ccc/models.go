@@ -183,6 +183,10 @@ type TelCdrInfo struct {
 	AIAgentName           string   `json:"AIAgentName"`
 	SysHangupReason       int64    `json:"SysHangupReason"`
 	SysHangupReasonString string   `json:"SysHangupReasonString"`
+
+	// Raw is the record as the API listed it, every field kept; the typed
+	// fields above are decoded from it. Nil for a record made in code.
+	Raw json.RawMessage `json:"-"`
 }
 
 // SeatUserInfo is the agent of a TelCdrInfo.
@@ -252,6 +256,19 @@ type TelCdrPage struct {
 type DescribeTelCdrResponse struct {
 	TelCdrPage
 	RequestId string `json:"RequestId"`
+}
+
+// UnmarshalJSON keeps the record as listed in Raw, and decodes the typed
+// fields tolerantly: a field of a surprising type is left out of them, not
+// a reason to lose the page.
+func (c *TelCdrInfo) UnmarshalJSON(b []byte) error {
+	type plain TelCdrInfo
+	err := json.Unmarshal(b, (*plain)(c))
+	if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		err = nil
+	}
+	c.Raw = append(json.RawMessage(nil), b...)
+	return err
 }
 
 // DecodeSessionDetail decodes the Response object of a DescribeSessionDetail

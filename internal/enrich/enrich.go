@@ -60,6 +60,9 @@ type Request struct {
 	// Enricher forwards partial records: for a caller who asked for this
 	// record (on-demand enrichment) or is completing a partial one (redrive).
 	RequireDetail bool
+	// CDRList is the DescribeTelCdr item the push was made from, kept in
+	// the record (reconciliation and backfill).
+	CDRList json.RawMessage
 	// CDROnly skips the detail call: the record carries the push (or CDR
 	// list) data alone, flagged cdr-only (RECONCILE_MODE=cdr-only).
 	CDROnly bool
@@ -89,6 +92,7 @@ func (e *Enricher) Build(ctx context.Context, req Request) (*record.Record, erro
 		PushUUID:   req.PushUUID,
 		ReceivedAt: cmp.Or(req.ReceivedAt, now),
 		MaskPhones: e.MaskPhones,
+		CDRList:    req.CDRList,
 	}
 	if req.CDROnly || !p.Kind.Enriched() {
 		// A kind that is not a call has no detail to fetch.

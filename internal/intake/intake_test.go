@@ -68,7 +68,7 @@ func TestDecodeRefuses(t *testing.T) {
 		"unknown field":   edit(func(v map[string]any) { v["extra"] = 1 }),
 		"other version":   edit(func(v map[string]any) { v["v"] = 2 }),
 		"no receivedAt":   edit(func(v map[string]any) { delete(v, "receivedAt") }),
-		"unknown kind":    edit(func(v map[string]any) { v["kind"] = "fax" }),
+		"unknown kind":    edit(func(v map[string]any) { v["kind"] = "fa x" }),
 		"invalid push":    edit(func(v map[string]any) { v["body"] = map[string]any{"SdkAppId": 1} }),
 		"another session": edit(func(v map[string]any) { v["sessionId"] = "s-2" }),
 		"trailing data":   append(append([]byte{}, good...), []byte(" {}")...),

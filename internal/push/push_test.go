@@ -75,11 +75,20 @@ func TestParseKind(t *testing.T) {
 		{"cdr", KindCDR},
 		{"record", KindRecord},
 		{"voicemail", KindVoicemail},
+		{"imcdr", KindIMCDR},
+		{"videoCdr", KindVideoCDR},
+		// Actions this program does not know are kinds of their own,
+		// forwarded as kind unknown; names are case-sensitive.
+		{"CDR", "CDR"},
+		{"voiceMail", "voiceMail"},
+		{"callback", "callback"},
+		{"future_kind-2", "future_kind-2"},
+		// Nothing CCC would send.
 		{"", ""},
-		{"CDR", ""},
 		{"cdr ", ""},
-		{"voiceMail", ""},
-		{"callback", ""},
+		{"a/b", ""},
+		{"été", ""},
+		{strings.Repeat("a", 33), ""},
 	} {
 		got, err := ParseKind(tc.action)
 		if got != tc.want || (err == nil) != (tc.want != "") {
@@ -302,7 +311,9 @@ func TestParseRefuses(t *testing.T) {
 		body  []byte
 		field string
 	}{
-		{"unknown kind", Kind("cdr2"), cdr, "action"},
+		{"kind not a name", Kind("cdr 2"), cdr, "action"},
+		{"other kind without SdkAppId", KindIMCDR, []byte(`{"SessionId":"s"}`), "SdkAppId"},
+		{"other kind with a bad SessionId", Kind("future"), []byte(`{"SdkAppId":1400000000,"SessionId":"a b"}`), "SessionId"},
 		{"empty body", KindCDR, nil, "body"},
 		{"only spaces", KindCDR, []byte(" \n "), "body"},
 		{"array", KindCDR, []byte(`[` + string(cdr) + `]`), "body"},

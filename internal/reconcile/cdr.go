@@ -13,9 +13,10 @@ import (
 
 // cdrPush is the body of an action=cdr push, with the fields, names and
 // JSON types of CCC's documented sample, so that a reconciled record
-// carries the same "push" as a pushed one. What DescribeTelCdr lists
-// beyond it (RecordURL, AsrUrl, SkillGroup, AsrStatus…) is left out:
-// the signed links belong in the detail, whose expiry the record tracks.
+// carries the same "push" as a pushed one, and no field a push never has.
+// What DescribeTelCdr lists beyond it (RecordURL, AsrUrl, SkillGroup,
+// AsrStatus, ProtectedCaller, the AI agent…) is in the record's cdrList,
+// the item as listed.
 type cdrPush struct {
 	SdkAppId             int64
 	SessionId            string
@@ -45,10 +46,6 @@ type cdrPush struct {
 	// they are sent only when set.
 	UserRemark string `json:",omitempty"`
 	Uui        string `json:",omitempty"`
-	// With number protection on, DescribeTelCdr empties Caller or Callee
-	// and names the party here; the record keeps what identifies it.
-	ProtectedCaller string `json:",omitempty"`
-	ProtectedCallee string `json:",omitempty"`
 }
 
 // seatUser is the push's SeatUser: DescribeTelCdr's SeatUserInfo less Role
@@ -120,8 +117,6 @@ func CDRPush(sdkAppID int64, c ccc.TelCdrInfo) ([]byte, error) {
 		RecordId:             c.RecordId,
 		UserRemark:           c.Remark,
 		Uui:                  cmp.Or(c.UUI, c.Uui),
-		ProtectedCaller:      c.ProtectedCaller,
-		ProtectedCallee:      c.ProtectedCallee,
 	}
 	if len(c.PostIVRKeyPressedEx) == 0 {
 		b.PostIVRKeyPressed = nonNil(c.PostIVRKeyPressed)

@@ -484,7 +484,7 @@ func (ru *run) deliver(ctx context.Context, app int64, c ccc.TelCdrInfo) bool {
 		return true
 	}
 	rec, out, err := r.Enricher.Process(ctx, enrich.Request{
-		Push: p, Source: ru.sum.Source, CDROnly: r.CDROnly,
+		Push: p, Source: ru.sum.Source, CDROnly: r.CDROnly, CDRList: c.Raw,
 	})
 	if err != nil {
 		ru.fail(ctx, app, p.SessionID, err)

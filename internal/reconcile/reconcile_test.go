@@ -323,6 +323,15 @@ func TestReconciledEqualsPushed(t *testing.T) {
 					t.Fatalf("%s: %d records", id, len(bodies))
 				}
 				pushed, reconciled := comparable(t, bodies[0]), comparable(t, bodies[1])
+				// The listed item, every field, is the reconciled record's
+				// own: a push has none.
+				if _, ok := pushed["cdrList"]; ok {
+					t.Errorf("%s: pushed record has a cdrList", id)
+				}
+				if l, ok := reconciled["cdrList"].(map[string]any); !ok || l["SessionId"] != id || l["RecordURL"] == nil {
+					t.Errorf("%s: reconciled record's cdrList = %v", id, reconciled["cdrList"])
+				}
+				delete(reconciled, "cdrList")
 				if !reflect.DeepEqual(pushed, reconciled) {
 					t.Errorf("%s: records differ\npushed:     %s\nreconciled: %s", id, bodies[0], bodies[1])
 				}

@@ -17,6 +17,9 @@ func maskPhones(r *Record) {
 	if r.Detail != nil {
 		r.Detail = mask.MaskRaw(r.Detail)
 	}
+	if r.CDRList != nil {
+		r.CDRList = mask.MaskRaw(r.CDRList)
+	}
 }
 
 // hasSignedLinks reports whether d carries links that expire.

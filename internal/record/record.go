@@ -73,6 +73,10 @@ type Record struct {
 	// returned it, less RequestId (in Meta): every field, and nothing the
 	// API did not send.
 	Detail json.RawMessage `json:"detail,omitempty"`
+	// CDRList is the DescribeTelCdr item a reconciled or backfilled record
+	// was made from, as the API listed it: every field, those a push does
+	// not carry included.
+	CDRList json.RawMessage `json:"cdrList,omitempty"`
 	// DetailError says why Detail is missing from a partial record.
 	DetailError string   `json:"detailError,omitempty"`
 	Metrics     *Metrics `json:"metrics,omitempty"`
@@ -127,6 +131,9 @@ type Input struct {
 	DetailRequestID string
 	DetailFetchedAt time.Time
 	DetailError     string
+	// CDRList is the DescribeTelCdr item the push was made from, for
+	// reconciliation and backfill.
+	CDRList json.RawMessage
 	// CDROnly marks a record built on purpose without the detail call.
 	CDROnly bool
 	// MaskPhones masks phone numbers in Push and Detail.
@@ -146,6 +153,7 @@ func Build(in Input) *Record {
 		SessionID:     p.SessionID,
 		Push:          p.Raw,
 		Detail:        detailJSON(in.Detail),
+		CDRList:       in.CDRList,
 		DetailError:   in.DetailError,
 		Meta: Meta{
 			Producer:   Producer,
