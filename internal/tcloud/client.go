@@ -1,8 +1,8 @@
 // Package tcloud is ccc-enricher's plumbing for Tencent Cloud API 3.0 over
 // the common client of tencentcloud-sdk-go (the per-product SDK modules are
-// not available): credentials from the environment (SCF role variables, the
-// SDK's variables, STS AssumeRole), endpoints, one JSON call, and the
-// classification of its failures.
+// not available): credentials from the typed sources package config reads
+// (fixed keys, the rotating SCF role credential, STS AssumeRole), endpoints,
+// one JSON call, and the classification of its failures.
 //
 // The SDK signs (TC3-HMAC-SHA256) and sends; everything else is decided
 // here. Its own retries are off, so that retries happen in one place, the

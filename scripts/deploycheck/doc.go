@@ -1,4 +1,4 @@
-// Package deploy holds no code: its tests check the deployment files at the
+// Package deploycheck holds no code: its tests check the deployment files at the
 // repository root against the rules their platforms publish, since neither
 // platform validates them before a deploy.
 //
