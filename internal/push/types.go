@@ -9,7 +9,9 @@ import (
 )
 
 // CDR is the body of an action=cdr push: one record of a whole call
-// session, sent when it ended.
+// session, sent when it ended, with the fields, names, order and JSON types
+// of CCC's documentation and sample, so that reconciliation writes the push
+// CCC would have sent (see reconcile.CDRPush).
 // https://www.tencentcloud.com/document/product/1229/59641
 type CDR struct {
 	SdkAppId  int64
@@ -24,7 +26,7 @@ type CDR struct {
 	// Duration is EndedTimestamp − AcceptTimestamp, in seconds.
 	Duration int64
 	// SeatUser is the agent; the last one after transfers.
-	SeatUser       *ccc.SeatUserInfo
+	SeatUser       *SeatUser `json:",omitempty"`
 	CallerLocation string
 	// IVRDuration is QueuedTimestamp − StartTimestamp, in seconds.
 	IVRDuration int64
@@ -36,7 +38,7 @@ type CDR struct {
 	IVRKeyPressed     []string
 	IVRKeyPressedEx   []ccc.IVRKeyPressedElement
 	HungUpSide        string
-	ServeParticipants []ccc.ServeParticipant
+	ServeParticipants []Participant
 	// EndStatusString names the call's end, a name of CCC's EndStatus
 	// table; the push has no numeric EndStatus (ccc.EndStatusCode maps it).
 	EndStatusString string
@@ -47,10 +49,48 @@ type CDR struct {
 	QueuedSkillGroupName string
 	QueuedSkillGroupId   int64
 	// RecordId is the customer side's recording.
-	RecordId   string
-	UserRemark string
+	RecordId string
+	// The push documents UserRemark and Uui, but its sample has neither:
+	// they are sent only when set.
+	UserRemark string `json:",omitempty"`
 	// Uui is the user-to-user data carried with the call.
-	Uui string
+	Uui string `json:",omitempty"`
+}
+
+// SeatUser is a CDR push's agent. DescribeTelCdr's SeatUserInfo has Role
+// and ExtensionNumber too; a push's sample has neither, so a reconciled
+// record keeps them in its cdrList, and a push that has them keeps them in
+// Raw.
+type SeatUser struct {
+	Mail               string
+	StaffNumber        string
+	Name               string
+	Nick               string
+	Phone              string
+	UserId             string
+	SkillGroupNameList []string
+}
+
+// Participant is one service leg of a CDR push (ServeParticipants), in the
+// order of CCC's sample. Unlike DescribeSessionDetail's, it carries no
+// recording links: those are signed and expire, and live in the detail.
+type Participant struct {
+	AcceptTimestamp  int64
+	EndStatusString  string
+	EndedTimestamp   int64
+	Mail             string
+	Phone            string
+	RecordId         string
+	RingTimestamp    int64
+	Sequence         int64
+	SkillGroupId     int64
+	SkillGroupName   string
+	StartTimestamp   int64
+	TransferFrom     string
+	TransferFromType string
+	TransferTo       string
+	TransferToType   string
+	Type             string
 }
 
 // Recording is the body of an action=record push: one participant side's

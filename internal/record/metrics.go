@@ -67,7 +67,7 @@ func callOf(p *push.Push, d *ccc.SessionDetail) call {
 			queued: d.QueuedTimestamp, end: d.EndedTimestamp,
 			endStatus: &d.EndStatus, endStatusName: ccc.EndStatusName(d.EndStatus), hungUpSide: d.HungUpSide,
 			events: d.Events, haveEvents: true,
-			legs: len(d.ServeParticipants), transfers: transfers(d.ServeParticipants),
+			legs: len(d.ServeParticipants), transfers: transfers(d.ServeParticipants, func(l ccc.ServeParticipant) string { return l.TransferFrom }),
 		}
 	}
 	if c := p.CDR; c != nil {
@@ -75,7 +75,7 @@ func callOf(p *push.Push, d *ccc.SessionDetail) call {
 			start: c.StartTimestamp, ring: c.RingTimestamp, accept: c.AcceptTimestamp,
 			queued: c.QueuedTimestamp, end: c.EndedTimestamp,
 			endStatus: endStatusOf(c.EndStatusString), endStatusName: c.EndStatusString, hungUpSide: c.HungUpSide,
-			legs: len(c.ServeParticipants), transfers: transfers(c.ServeParticipants),
+			legs: len(c.ServeParticipants), transfers: transfers(c.ServeParticipants, func(l push.Participant) string { return l.TransferFrom }),
 		}
 	}
 	return call{}
@@ -118,10 +118,10 @@ func metricsOf(c call) *Metrics {
 }
 
 // transfers counts the legs a call was transferred to.
-func transfers(legs []ccc.ServeParticipant) int {
+func transfers[L any](legs []L, from func(L) string) int {
 	n := 0
 	for _, l := range legs {
-		if l.TransferFrom != "" {
+		if from(l) != "" {
 			n++
 		}
 	}
