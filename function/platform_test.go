@@ -147,6 +147,18 @@ func testRIE(t *testing.T, bin string, env []string, sample tcemu.Sample) {
 			t.Fatalf("scheduled event reply %v", m)
 		}
 	})
+	t.Run("EventBridge Scheduler without input", func(t *testing.T) {
+		m := invoke(t, []byte(`{}`))
+		if m["job"] != "reconcile" && !strings.Contains(fmt.Sprint(m["errorMessage"]), "job reconcile") {
+			t.Fatalf("{} reply %v, want the reconcile job run", m)
+		}
+	})
+	t.Run("WebSocket event", func(t *testing.T) {
+		m := invoke(t, testenv.LambdaFixture(t, "apigw-websocket-request.json"))
+		if !strings.Contains(fmt.Sprint(m["errorMessage"]), "unrecognized event") {
+			t.Fatalf("reply %v, want an unrecognized-event error", m)
+		}
+	})
 	t.Run("SQS redrive", func(t *testing.T) {
 		partial, id := partialRecord(t, sample)
 		ev := mutateJSON(t, testenv.LambdaFixture(t, "sqs-event.json"), func(e map[string]any) {
@@ -244,6 +256,40 @@ func testSCF(t *testing.T, bin string, env []string, sample tcemu.Sample) {
 	})
 	t.Run("push with array, bare key and base64 body", func(t *testing.T) {
 		status, body := apigw(t, invoke(t, event("POST", "/push", `{"action":["cdr"],"version":"1","trace":true}`, sample.CDRPush, true, "scf-push-2")))
+		checkAccepted(t, status, body)
+		out.waitRecord(t, sample.SessionID)
+	})
+	t.Run("push on the stage path", func(t *testing.T) {
+		ev := mutateJSON(t, event("POST", "/push", `{"action":"cdr","version":"1"}`, sample.CDRPush, false, "scf-push-3"), func(e map[string]any) {
+			e["path"] = "/release/push"
+		})
+		status, body := apigw(t, invoke(t, ev))
+		checkAccepted(t, status, body)
+		out.waitRecord(t, sample.SessionID)
+	})
+	t.Run("function URL push", func(t *testing.T) {
+		// Tencent's documented function URL event, as in internal/scf's testdata.
+		fixture, err := os.ReadFile(filepath.Join("..", "internal", "scf", "testdata", "function-url-push.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := mutateJSON(t, fixture, func(e map[string]any) {
+			e["body"] = string(sample.CDRPush)
+			h := e["headers"].(map[string]any)
+			h["x-tccc-push-uuid"], h["content-length"] = "scf-url-1", strconv.Itoa(len(sample.CDRPush))
+		})
+		res := invoke(t, ev)
+		if res.Error {
+			t.Fatalf("invocation error %s\n%s", res.Body, out.stderr())
+		}
+		var r map[string]json.RawMessage
+		if err := json.Unmarshal(res.Body, &r); err != nil || len(r) != 3 || r["headers"] == nil {
+			t.Fatalf("reply %s: want {statusCode, headers, body}", res.Body)
+		}
+		var status int
+		var body string
+		json.Unmarshal(r["statusCode"], &status)
+		json.Unmarshal(r["body"], &body)
 		checkAccepted(t, status, body)
 		out.waitRecord(t, sample.SessionID)
 	})

@@ -35,7 +35,12 @@
 //     sends a routeKey still gets a valid reply.
 //  5. Payload 1.0: a string "httpMethod" and a "version" that is absent or
 //     "1.0", from a REST API or an HTTP API configured for payload 1.0.
-//     Application Load Balancer events (requestContext.elb) are refused.
+//     Application Load Balancer events (requestContext.elb) are refused, and
+//     so are API Gateway WebSocket events, which look like payload 1.0 but
+//     have requestContext.eventType, connectionId and routeKey (only a
+//     payload 2.0 event has a routeKey there).
+//  6. The empty object {}: what EventBridge Scheduler sends to a target
+//     without input. It runs platform.DefaultJob for now.
 //
 // Anything else is an error, which Lambda reports to the caller (API
 // Gateway answers 502) or, for asynchronous invocations, retries and then
@@ -139,6 +144,8 @@ func (d *dispatcher) route(event []byte) serveFunc {
 	switch {
 	case !ok:
 		return nil
+	case isEmptyObject(event):
+		return d.defaultJob
 	case d.queue != nil && isSQS(p.Records):
 		return d.sqs
 	case p.DetailType == "Scheduled Event" && (p.Source == "aws.events" || p.Source == "aws.scheduler"):
@@ -152,9 +159,12 @@ func (d *dispatcher) route(event []byte) serveFunc {
 // requestContext holds the members of requestContext that tell the HTTP
 // events apart.
 type requestContext struct {
-	DomainName string          `json:"domainName"`
-	ELB        json.RawMessage `json:"elb"`
-	HTTP       struct {
+	DomainName   string          `json:"domainName"`
+	ELB          json.RawMessage `json:"elb"`
+	EventType    string          `json:"eventType"`
+	ConnectionID string          `json:"connectionId"`
+	RouteKey     *string         `json:"routeKey"`
+	HTTP         struct {
 		Method string `json:"method"`
 	} `json:"http"`
 }
@@ -172,6 +182,8 @@ func (p *probe) requestContext() (rc requestContext, ok bool) {
 // returns nil for any other event.
 func (d *dispatcher) httpRoute(p probe, rc requestContext) serveFunc {
 	switch {
+	case rc.EventType != "" || rc.ConnectionID != "" || rc.RouteKey != nil && p.Version != "2.0":
+		return nil // WebSocket
 	case p.Version == "2.0" && rc.HTTP.Method != "":
 		if isFunctionURL(rc.DomainName) || p.RouteKey == nil {
 			return d.functionURL
@@ -275,6 +287,17 @@ func (d *dispatcher) scheduled(ctx context.Context, event []byte) (any, error) {
 		at = time.Now()
 	}
 	return d.run(ctx, name, at)
+}
+
+// isEmptyObject reports whether event is {}, with nothing inside.
+func isEmptyObject(event []byte) bool {
+	var m map[string]json.RawMessage
+	return json.Unmarshal(event, &m) == nil && m != nil && len(m) == 0
+}
+
+// defaultJob runs platform.DefaultJob for an empty event.
+func (d *dispatcher) defaultJob(ctx context.Context, _ []byte) (any, error) {
+	return d.run(ctx, platform.DefaultJob, time.Now())
 }
 
 // jobEvent runs the job of a job event.

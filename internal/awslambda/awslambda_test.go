@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -343,6 +344,23 @@ func TestScheduledEvents(t *testing.T) {
 			}
 		})
 	}
+	// EventBridge Scheduler sends {} to a target without input.
+	for _, ev := range []string{`{}`, " {\n} "} {
+		t.Run("empty event "+strconv.Quote(ev), func(t *testing.T) {
+			before := time.Now()
+			resp, err := h(invocationContext(t), json.RawMessage(ev))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := <-runs
+			if r.name != platform.DefaultJob || r.at.Before(before) || r.at.After(time.Now()) {
+				t.Errorf("ran %s for %v, want %s for the time of the run", r.name, r.at, platform.DefaultJob)
+			}
+			if b, _ := json.Marshal(resp); !strings.Contains(string(b), `"job":"`+platform.DefaultJob+`"`) {
+				t.Errorf("reply = %s", b)
+			}
+		})
+	}
 	t.Run("job event without time", func(t *testing.T) {
 		before := time.Now()
 		if _, err := h(invocationContext(t), json.RawMessage(`{"job":"backfill"}`)); err != nil {
@@ -362,8 +380,14 @@ func TestUnrecognizedEvents(t *testing.T) {
 	tests := []struct{ name, event string }{
 		{"SQS", string(readTestdata(t, "sqs.json"))},
 		{"ALB", string(readTestdata(t, "alb.json"))},
-		{"empty object", `{}`},
 		{"null", `null`},
+		{"object with an unknown member", `{"input":""}`},
+		{"WebSocket $connect", string(testenv.LambdaFixture(t, "apigw-websocket-request.json"))},
+		{"WebSocket message", string(testenv.LambdaFixture(t, "apigw-websocket-request-send-message.json"))},
+		{"WebSocket $disconnect", string(testenv.LambdaFixture(t, "apigw-websocket-request-disconnect.json"))},
+		{"WebSocket by eventType", `{"httpMethod":"POST","path":"/push","requestContext":{"eventType":"MESSAGE"}}`},
+		{"WebSocket by connectionId", `{"httpMethod":"POST","path":"/push","requestContext":{"connectionId":"abc="}}`},
+		{"WebSocket by routeKey", `{"httpMethod":"POST","path":"/push","requestContext":{"routeKey":"$default"}}`},
 		{"array", `[]`},
 		{"string", `"push"`},
 		{"other EventBridge event", `{"detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","detail":{}}`},

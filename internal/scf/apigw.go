@@ -29,6 +29,7 @@ type apigwEvent struct {
 }
 
 type apigwReqCtx struct {
+	Path      string `json:"path"` // the configured path, "/sessions/{id}/enrich"
 	ServiceID string `json:"serviceId"`
 	RequestID string `json:"requestId"`
 	SourceIP  string `json:"sourceIp"`
@@ -149,7 +150,7 @@ func (ev *apigwEvent) request(ctx context.Context) (*http.Request, error) {
 			return nil, fmt.Errorf("body: %w", err)
 		}
 	}
-	path := ev.Path
+	path := routePath(ev.Path, ev.RequestContext)
 	if path == "" {
 		path = "/"
 	}
@@ -181,6 +182,31 @@ func (ev *apigwEvent) request(ctx context.Context) (*http.Request, error) {
 		r.Header.Set("X-Request-Id", ev.RequestContext.RequestID)
 	}
 	return r, nil
+}
+
+// stages are the environments an API Gateway service publishes to, as the
+// trigger's parameters.environment documents them.
+var stages = []string{"release", "test", "prepub"}
+
+// routePath returns the path the handler routes on. Through the gateway's
+// default domain the path begins with the stage ("/release/push"), as an
+// AWS REST API's does; a first segment that names the event's stage or a
+// documented one is removed, unless the API's configured path
+// (requestContext.path) begins with the same segment: then it belongs to
+// the route.
+func routePath(path string, rc apigwReqCtx) string {
+	rest, ok := strings.CutPrefix(path, "/")
+	if !ok {
+		return path
+	}
+	seg, rest, _ := strings.Cut(rest, "/")
+	if seg == "" || seg != rc.Stage && !slices.Contains(stages, seg) {
+		return path
+	}
+	if first, _, _ := strings.Cut(strings.TrimPrefix(rc.Path, "/"), "/"); first == seg {
+		return path
+	}
+	return "/" + rest
 }
 
 // apigwResponse is the integrated-response reply: single-valued headers,

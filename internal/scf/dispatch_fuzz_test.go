@@ -51,7 +51,7 @@ func (s *countingSink) count() int {
 // front of the real handler (basic authentication, the documented sample
 // as the session detail, a counting sink). Nothing panics, not even into
 // the dispatcher's recovery; an event of no known shape is an error; an
-// API Gateway reply is the integrated-response form with a valid status;
+// API Gateway or function URL reply has a valid status;
 // and ErrCode 0 is answered only when the record reached the sink.
 func FuzzDispatchToHandler(f *testing.F) {
 	const user, password = "ccc", "fuzz-push-password"
@@ -112,8 +112,11 @@ func FuzzDispatchToHandler(f *testing.F) {
 			Type       string
 			HTTPMethod string          `json:"httpMethod"`
 			RC         json.RawMessage `json:"requestContext"`
+			Headers    json.RawMessage `json:"headers"`
 		}
-		apigw := json.Unmarshal(event, &probe) == nil && probe.HTTPMethod != "" && isObject(probe.RC)
+		parsed := json.Unmarshal(event, &probe) == nil && probe.HTTPMethod != ""
+		// A function URL event is one without requestContext, with headers.
+		apigw := parsed && (isObject(probe.RC) || isAbsent(probe.RC) && isObject(probe.Headers))
 		if err != nil {
 			if delivered != 0 {
 				t.Fatalf("error %v after delivering a record", err)

@@ -20,7 +20,13 @@
 //   - An API Gateway trigger event has a top-level httpMethod and a
 //     requestContext object. It becomes an *http.Request served by the
 //     handler; the recorded response is returned in the integrated-response
-//     shape, so the API must have integrated response switched on.
+//     shape, so the API must have integrated response switched on. A
+//     leading "/<stage>" that the gateway's default domain puts in the
+//     path is removed (see routePath).
+//   - A function URL event is the API Gateway event without requestContext
+//     (and without isBase64Encoded and the *Parameters members): a
+//     top-level httpMethod and a headers object. It is served the same
+//     way and answered {"statusCode","headers","body"}.
 //   - A timer trigger event has "Type": "Timer". It runs the job named by its
 //     TriggerName, else the job named by its Message (the trigger's
 //     argument), else platform.DefaultJob.
@@ -252,6 +258,7 @@ func (d *dispatcher) dispatch(ctx context.Context, event []byte) (reply []byte, 
 		Type           string          `json:"Type"`
 		HTTPMethod     string          `json:"httpMethod"`
 		RequestContext json.RawMessage `json:"requestContext"`
+		Headers        json.RawMessage `json:"headers"`
 		Records        json.RawMessage `json:"Records"`
 	}
 	if err := json.Unmarshal(event, &probe); err != nil {
@@ -260,6 +267,8 @@ func (d *dispatcher) dispatch(ctx context.Context, event []byte) (reply []byte, 
 	switch {
 	case probe.HTTPMethod != "" && isObject(probe.RequestContext):
 		return d.serveAPIGateway(ctx, event)
+	case probe.HTTPMethod != "" && isAbsent(probe.RequestContext) && isObject(probe.Headers):
+		return d.serveFunctionURL(ctx, event)
 	case probe.Type == "Timer":
 		return d.runTimer(ctx, event)
 	case d.queue != nil && len(probe.Records) > 0:

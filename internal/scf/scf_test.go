@@ -168,6 +168,12 @@ func TestServeAPIGateway(t *testing.T) {
 		requestID: "2c3d4e5f-0000-4000-8000-000000000003",
 		body:      `{"SdkAppId":1400000001,"SessionId":"b64"}`,
 	}, {
+		// The default domain's path begins with the stage.
+		file: "apigw-stage-prefix.json", method: "POST", path: "/push", escaped: "/push",
+		rawQuery: "action=cdr&version=1", host: "service-0ccc0001-1250000000.gz.apigw.tencentcs.com",
+		remoteAddr: "203.0.113.12", requestID: "4e5f6071-0000-4000-8000-000000000005",
+		body: `{"SdkAppId":1400000001,"SessionId":"session-0001"}`,
+	}, {
 		file: "apigw-healthz.json", method: "GET", path: "/healthz", escaped: "/healthz",
 		query: map[string][]string{}, host: "api.example.com", remoteAddr: "203.0.113.9",
 		requestID: "3d4e5f60-0000-4000-8000-000000000004",
@@ -257,6 +263,66 @@ func TestServeAPIGatewayReplies(t *testing.T) {
 	}
 }
 
+// TestServeFunctionURL serves function URL events, the shape Tencent
+// documents for event functions (testdata/function-url-*.json), and checks
+// the request the handler sees and the reply's shape.
+func TestServeFunctionURL(t *testing.T) {
+	emu := start(t, echoHandler(t), nil)
+	tests := []struct {
+		file, method, path, rawQuery, remoteAddr string
+		requestID                                string // "" for the invocation's
+		body                                     string
+	}{
+		{"function-url-push.json", "POST", "/push", "action=cdr&version=1", "203.0.113.10", "",
+			`{"SdkAppId":1400000001,"SessionId":"session-0001"}`},
+		{"function-url-healthz.json", "GET", "/healthz", "", "203.0.113.11", "client-chosen-id", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			res := invoke(t, emu, readTestdata(t, tt.file))
+			if res.Error {
+				t.Fatalf("invocation error: %s", res.Body)
+			}
+			var members map[string]json.RawMessage
+			if err := json.Unmarshal(res.Body, &members); err != nil {
+				t.Fatal(err)
+			}
+			if len(members) != 3 || members["statusCode"] == nil || members["headers"] == nil || members["body"] == nil {
+				t.Errorf("reply %s: want exactly statusCode, headers and body", res.Body)
+			}
+			var rep reply
+			json.Unmarshal(res.Body, &rep)
+			var got echo
+			if err := json.Unmarshal([]byte(rep.Body), &got); rep.StatusCode != 200 || err != nil {
+				t.Fatalf("reply %d %s: %v", rep.StatusCode, rep.Body, err)
+			}
+			want := tt.requestID
+			if want == "" {
+				want = res.RequestID
+			}
+			if got.Method != tt.method || got.Path != tt.path || got.RawQuery != tt.rawQuery ||
+				got.Host != "1250000000-0ccc0001.gz.tencentscf.com" || got.RemoteAddr != tt.remoteAddr ||
+				got.Header.Get("X-Request-Id") != want || got.Body != tt.body || got.ContentLen != int64(len(tt.body)) {
+				t.Errorf("request = %+v", got)
+			}
+		})
+	}
+	t.Run("replies", func(t *testing.T) {
+		event := func(path string) []byte {
+			return []byte(`{"httpMethod":"GET","path":"` + path + `","headers":{},"queryString":{},"body":""}`)
+		}
+		res := invoke(t, emu, event("/multi"))
+		want := `{"statusCode":201,"headers":{"Content-Type":"text/html; charset=utf-8","Vary":"Accept, Origin"},"body":"\u003chtml\u003emade\u003c/html\u003e"}`
+		if res.Error || string(res.Body) != want {
+			t.Errorf("reply error=%v %s\nwant %s", res.Error, res.Body, want)
+		}
+		// A function URL reply has no base64 flag to carry bytes.
+		if got := errType(t, invoke(t, emu, event("/binary"))); got != "BadReply" {
+			t.Errorf("binary reply: error type %q, want BadReply", got)
+		}
+	})
+}
+
 func TestServeTimer(t *testing.T) {
 	type run struct {
 		name      string
@@ -337,6 +403,11 @@ func TestServeRejects(t *testing.T) {
 		{"string", `"hello"`, "UnrecognizedEvent"},
 		{"not JSON", `hello`, "UnrecognizedEvent"},
 		{"method without context", `{"httpMethod":"GET","path":"/"}`, "UnrecognizedEvent"},
+		{"method, null context and no headers", `{"httpMethod":"GET","path":"/","requestContext":null}`, "UnrecognizedEvent"},
+		{"headers that are not an object", `{"httpMethod":"GET","path":"/","headers":"x"}`, "UnrecognizedEvent"},
+		{"function URL, bad method", `{"httpMethod":"GE T","path":"/","headers":{}}`, "BadEvent"},
+		{"function URL, relative path", `{"httpMethod":"GET","path":"push","headers":{}}`, "BadEvent"},
+		{"function URL, bad header", `{"httpMethod":"GET","path":"/","headers":{"a":{"b":1}}}`, "BadEvent"},
 		{"bad base64", `{"httpMethod":"POST","path":"/push","isBase64Encoded":true,"body":"%%%","requestContext":{}}`, "BadEvent"},
 		{"relative path", `{"httpMethod":"GET","path":"push","requestContext":{}}`, "BadEvent"},
 		{"host in path", `{"httpMethod":"GET","path":"//evil.example/push","requestContext":{}}`, "BadEvent"},

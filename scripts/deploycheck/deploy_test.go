@@ -238,7 +238,7 @@ func TestServerlessYML(t *testing.T) {
 	}
 
 	events, _ := in["events"].([]any)
-	var apigw, timer []map[string]any
+	var apigw, fnURL, timer []map[string]any
 	for _, e := range events {
 		m, _ := e.(map[string]any)
 		if len(m) != 1 {
@@ -247,14 +247,18 @@ func TestServerlessYML(t *testing.T) {
 		if a, ok := m["apigw"].(map[string]any); ok {
 			apigw = append(apigw, a)
 		}
+		if h, ok := m["http"].(map[string]any); ok {
+			fnURL = append(fnURL, h)
+		}
 		if tm, ok := m["timer"].(map[string]any); ok {
 			timer = append(timer, tm)
 		}
 	}
-	if len(apigw) != 1 || len(timer) != 1 {
-		t.Fatalf("triggers: %d apigw and %d timer, want one of each", len(apigw), len(timer))
+	if len(apigw) != 1 || len(fnURL) != 1 || len(timer) != 1 {
+		t.Fatalf("triggers: %d apigw, %d http and %d timer, want one of each", len(apigw), len(fnURL), len(timer))
 	}
 	checkAPIGW(t, apigw[0])
+	checkFunctionURL(t, fnURL[0])
 	checkTimer(t, timer[0])
 }
 
@@ -389,6 +393,44 @@ func checkAPIGW(t *testing.T, a map[string]any) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("endpoints = %v, want %v", got, want)
+	}
+}
+
+// checkFunctionURL checks the http (function URL) trigger. The component
+// names it http with its settings under parameters, netConfig among them
+// (reference/platforms.md §1.4b, from Tencent's component docs 1154/39271);
+// the member names follow SCF's CreateTrigger description for the type
+// http (AuthType, NetConfig.EnableIntranet/EnableExtranet), lower-camel as
+// the component spells its parameters.
+func checkFunctionURL(t *testing.T, h map[string]any) {
+	t.Helper()
+	if name, ok := h["name"].(string); ok {
+		checkSCFName(t, "http trigger name", name)
+	}
+	p, ok := h["parameters"].(map[string]any)
+	if !ok {
+		t.Fatal("http.parameters: want a mapping")
+	}
+	// CCC cannot sign its pushes with CAM: the URL is open and PUSH_AUTH
+	// authenticates the push.
+	if a := p["authType"]; a != "NONE" {
+		t.Errorf("http authType = %v, want NONE", a)
+	}
+	nc, ok := p["netConfig"].(map[string]any)
+	if !ok {
+		t.Fatal("http.parameters.netConfig: want a mapping")
+	}
+	for k, v := range nc {
+		if k != "enableIntranet" && k != "enableExtranet" {
+			t.Errorf("netConfig.%s is not a network setting", k)
+		}
+		if _, isBool := v.(bool); !isBool {
+			t.Errorf("netConfig.%s = %v, want a boolean", k, v)
+		}
+	}
+	// CCC pushes from the internet.
+	if nc["enableExtranet"] != true {
+		t.Errorf("netConfig.enableExtranet = %v, want true", nc["enableExtranet"])
 	}
 }
 
