@@ -133,3 +133,23 @@ func TestPushVariants(t *testing.T) {
 		t.Errorf("no log line names a type mismatch")
 	}
 }
+
+// A voicemail push comes without version (?action=voicemail): it is
+// enriched and acknowledged like the others.
+func TestPushVoicemailWithoutVersion(t *testing.T) {
+	e := newEnv(t)
+	var cdr map[string]any
+	json.Unmarshal(e.sample.CDRPush, &cdr)
+	body, _ := json.Marshal(map[string]any{
+		"SdkAppId": cdr["SdkAppId"], "SessionId": cdr["SessionId"], "Timestamp": cdr["EndedTimestamp"],
+		"RecordURL": "https://tccc.qcloud.com/tcccadmin/getVoicemail/EXAMPLE/000-voicemail.mp3", "EndpointUser": "0086158xxxxxxxx",
+	})
+	r := e.do("POST", "/push?action=voicemail", body, basic())
+	if r.status != 200 || r.ErrCode != 0 {
+		t.Fatalf("reply %d %s", r.status, r.body)
+	}
+	recs := e.records()
+	if len(recs) != 1 || recs[0].Kind != "voicemail" || recs[0].Completeness != record.Full {
+		t.Fatalf("records %+v", recs)
+	}
+}
