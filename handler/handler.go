@@ -27,6 +27,7 @@ import (
 
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/intake"
+	"github.com/ccc-enricher/ccc-enricher/internal/logging"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
@@ -71,7 +72,7 @@ func New(o Options) http.Handler {
 		o.MaxBodyBytes = push.MaxBodyBytes
 	}
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
+		o.Logger = logging.Discard()
 	}
 	if o.Now == nil {
 		o.Now = time.Now
