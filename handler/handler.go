@@ -343,6 +343,12 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool
 func (h *handler) fail(ctx context.Context, w http.ResponseWriter, err error) {
 	c := classify(ctx, err)
 	infoOf(ctx).add("error", err.Error())
+	if we, ok := errors.AsType[*enrich.WindowError](err); ok {
+		// The push's or the caller's timestamps: their fault, not CCC's.
+		infoOf(ctx).add("reason", we.Error())
+		reply(w, codeBadRequest, we.Error())
+		return
+	}
 	reply(w, c, c.message)
 }
 

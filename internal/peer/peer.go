@@ -70,9 +70,12 @@ func kindOf(err error) string {
 	var tlsErr *tls.RecordHeaderError
 	var certErr *tls.CertificateVerificationError
 	switch {
+	// The context's errors are the program's own words.
 	case errors.Is(err, context.Canceled):
-		return "request cancelled"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return context.Canceled.Error()
+	case errors.Is(err, context.DeadlineExceeded):
+		return context.DeadlineExceeded.Error()
+	case errors.As(err, &ne) && ne.Timeout():
 		return "timeout"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
