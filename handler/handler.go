@@ -117,6 +117,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"method", r.Method, "path", r.URL.Path, "status", rec.status,
 			"err_code", rec.errCode, "duration_ms", time.Since(start).Milliseconds(),
 		}
+		if rec.status >= 400 && rec.status < 500 && !info.has("reason") {
+			attrs = append(attrs, "reason", rec.errMsg)
+		}
 		level := levelFor(rec.status)
 		if info.deadLettered && level < slog.LevelWarn {
 			level = slog.LevelWarn // acknowledged, but not where the user wants it
@@ -125,8 +128,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	_, pattern := h.mux.Handler(r)
 	if pattern == "" || path.Clean(r.URL.Path) != r.URL.Path {
-		// ServeMux would redirect an unclean path; CCC wants its own form.
-		if h.routeExists(r) {
+		// ServeMux would redirect an unclean path; CCC wants its own form,
+		// and an unclean path names no route (K6).
+		if path.Clean(r.URL.Path) == r.URL.Path && h.routeExists(r) {
 			reply(rec, codeMethodNotAllowed, "method not allowed")
 		} else {
 			reply(rec, codeNotFound, "no such route")
@@ -180,6 +184,9 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	if !single(w, q) {
+		return
+	}
 	info.add("action", safeToken(q.Get("action")))
 	if v := q.Get("version"); v != "" && v != "1" {
 		reply(w, codeBadVersion, fmt.Sprintf("unsupported push version %q: this function understands version 1", safeToken(v)))
@@ -277,8 +284,14 @@ func (h *handler) enrich(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req enrichRequest
-	if err := strictJSON(body, &req); err != nil {
+	if err := decodeEnrich(body, &req); err != nil {
+		info.add("reason", err.Error())
 		reply(w, codeBadRequest, "body: "+err.Error())
+		return
+	}
+	forward, err := boolParam(r.URL.Query(), "forward")
+	if err != nil {
+		reply(w, codeBadRequest, err.Error())
 		return
 	}
 	now := h.Now()
@@ -300,7 +313,7 @@ func (h *handler) enrich(w http.ResponseWriter, r *http.Request) {
 	rec, err := h.Enricher.Build(ctx, enrich.Request{
 		Push: p, Source: record.SourceEnrich, Start: req.StartTimestamp, End: req.EndTimestamp, RequireDetail: true,
 	})
-	if err == nil && r.URL.Query().Get("forward") == "true" {
+	if err == nil && forward {
 		_, err = h.Enricher.Deliver(ctx, rec)
 	}
 	if err != nil {
@@ -403,6 +416,16 @@ type requestInfo struct {
 
 func (i *requestInfo) add(kv ...any) { i.attrs = append(i.attrs, kv...) }
 
+// has reports whether key was added.
+func (i *requestInfo) has(key string) bool {
+	for j := 0; j < len(i.attrs); j += 2 {
+		if i.attrs[j] == key {
+			return true
+		}
+	}
+	return false
+}
+
 type infoKey struct{}
 
 func infoOf(ctx context.Context) *requestInfo {
@@ -417,6 +440,7 @@ type recorder struct {
 	http.ResponseWriter
 	status  int
 	errCode int
+	errMsg  string // for the log line's reason
 	wrote   bool
 }
 
