@@ -279,6 +279,7 @@ func (h *handler) enrich(w http.ResponseWriter, r *http.Request) {
 		reply(w, codeUnauthorized, "a valid API_TOKEN bearer token is required")
 		return
 	}
+	info.onDemand = true
 	body, ok := h.readBody(w, r)
 	if !ok {
 		return
@@ -362,7 +363,11 @@ func (h *handler) fail(ctx context.Context, w http.ResponseWriter, err error) {
 		reply(w, codeBadRequest, we.Error())
 		return
 	}
-	reply(w, c, c.message)
+	msg := c.message
+	if infoOf(ctx).onDemand {
+		msg = strings.Replace(msg, "push again", "try again", 1)
+	}
+	reply(w, c, msg)
 }
 
 func strictJSON(b []byte, v any) error {
@@ -412,6 +417,7 @@ func levelFor(status int) slog.Level {
 type requestInfo struct {
 	attrs        []any
 	deadLettered bool
+	onDemand     bool // the enrich route: a person or a program asked, not CCC
 }
 
 func (i *requestInfo) add(kv ...any) { i.attrs = append(i.attrs, kv...) }

@@ -68,7 +68,7 @@ func queryWindow(start, end int64, now time.Time) (from, to int64, err error) {
 	case start < 0 || end < 0 || start > maxTimestamp || end > maxTimestamp:
 		return 0, 0, &WindowError{fmt.Sprintf("StartTimestamp %d or EndTimestamp %d is not a Unix time in seconds", start, end)}
 	case start == 0 && end == 0:
-		return 0, 0, &WindowError{"StartTimestamp and EndTimestamp (Timestamp for a recording) are both missing or zero"}
+		return 0, 0, &WindowError{"StartTimestamp and EndedTimestamp (a recording's Timestamp; the enrich route's EndTimestamp) are both missing or zero"}
 	case start == 0:
 		start = end
 	case end == 0:
