@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/ccc-enricher/ccc-enricher/internal/awslambda"
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
+	"github.com/ccc-enricher/ccc-enricher/internal/logging"
 	"github.com/ccc-enricher/ccc-enricher/internal/scf"
 )
 
@@ -61,7 +63,9 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return err
 	}
 	log := newLogger(os.Stderr, cfg.LogLevel)
-	slog.SetDefault(log) // the platform adapters log through the default logger
+	// The platform adapters log through the default logger, and net/http
+	// through the standard log package: both go through the redaction.
+	logging.Install(log)
 	switch cfg.Runtime.Platform {
 	case config.PlatformLambda:
 		a, err := newApp(ctx, cfg, log)
@@ -125,8 +129,6 @@ func serve(ctx context.Context, a *app, addr string, log *slog.Logger) error {
 	return nil
 }
 
-func newLogger(w *os.File, level string) *slog.Logger {
-	var l slog.Level
-	l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+func newLogger(w io.Writer, level string) *slog.Logger {
+	return logging.New(w, logging.ParseLevel(level))
 }

@@ -286,9 +286,7 @@ func (c *command) parse(fs *flag.FlagSet, usage string, args []string) (done boo
 // app wires the function as the configuration says, logging to logw. A
 // subcommand runs locally, whatever platform the environment describes.
 func (c *command) app(ctx context.Context, cfg *config.Config, logw io.Writer) (*app, *slog.Logger, error) {
-	var level slog.Level
-	level.UnmarshalText([]byte(cfg.LogLevel))
-	log := slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: level}))
+	log := newLogger(logw, cfg.LogLevel)
 	cfg.Runtime = config.Runtime{Platform: config.PlatformLocal}
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/intake"
+	"github.com/ccc-enricher/ccc-enricher/internal/logging"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
@@ -75,7 +76,7 @@ func New(o Options) http.Handler {
 		o.MaxBodyBytes = push.MaxBodyBytes
 	}
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
+		o.Logger = logging.Discard()
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -120,6 +121,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"method", r.Method, "path", r.URL.Path, "status", rec.status,
 			"err_code", rec.errCode, "duration_ms", time.Since(start).Milliseconds(),
 		}
+		if rec.status >= 400 && rec.status < 500 && !info.has("reason") {
+			attrs = append(attrs, "reason", rec.errMsg)
+		}
 		level := levelFor(rec.status)
 		if info.deadLettered && level < slog.LevelWarn {
 			level = slog.LevelWarn // acknowledged, but not where the user wants it
@@ -128,8 +132,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	_, pattern := h.mux.Handler(r)
 	if pattern == "" || path.Clean(r.URL.Path) != r.URL.Path {
-		// ServeMux would redirect an unclean path; CCC wants its own form.
-		if h.routeExists(r) {
+		// ServeMux would redirect an unclean path; CCC wants its own form,
+		// and an unclean path names no route (K6).
+		if path.Clean(r.URL.Path) == r.URL.Path && h.routeExists(r) {
 			reply(rec, codeMethodNotAllowed, "method not allowed")
 		} else {
 			reply(rec, codeNotFound, "no such route")
@@ -183,6 +188,9 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	if !single(w, q) {
+		return
+	}
 	info.add("action", safeToken(q.Get("action")))
 	if v := q.Get("version"); v != "" && v != "1" {
 		reply(w, codeBadVersion, fmt.Sprintf("unsupported push version %q: this function understands version 1", safeToken(v)))
@@ -286,13 +294,20 @@ func (h *handler) enrich(w http.ResponseWriter, r *http.Request) {
 		reply(w, codeUnauthorized, "a valid API_TOKEN bearer token is required")
 		return
 	}
+	info.onDemand = true
 	body, ok := h.readBody(w, r)
 	if !ok {
 		return
 	}
 	var req enrichRequest
-	if err := strictJSON(body, &req); err != nil {
+	if err := decodeEnrich(body, &req); err != nil {
+		info.add("reason", err.Error())
 		reply(w, codeBadRequest, "body: "+err.Error())
+		return
+	}
+	forward, err := boolParam(r.URL.Query(), "forward")
+	if err != nil {
+		reply(w, codeBadRequest, err.Error())
 		return
 	}
 	now := h.Now()
@@ -314,7 +329,7 @@ func (h *handler) enrich(w http.ResponseWriter, r *http.Request) {
 	rec, err := h.Enricher.Build(ctx, enrich.Request{
 		Push: p, Source: record.SourceEnrich, Start: req.StartTimestamp, End: req.EndTimestamp, RequireDetail: true,
 	})
-	if err == nil && r.URL.Query().Get("forward") == "true" {
+	if err == nil && forward {
 		_, err = h.Enricher.Deliver(ctx, rec)
 	}
 	if err != nil {
@@ -357,7 +372,17 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool
 func (h *handler) fail(ctx context.Context, w http.ResponseWriter, err error) {
 	c := classify(ctx, err)
 	infoOf(ctx).add("error", err.Error())
-	reply(w, c, c.message)
+	if we, ok := errors.AsType[*enrich.WindowError](err); ok {
+		// The push's or the caller's timestamps: their fault, not CCC's.
+		infoOf(ctx).add("reason", we.Error())
+		reply(w, codeBadRequest, we.Error())
+		return
+	}
+	msg := c.message
+	if infoOf(ctx).onDemand {
+		msg = strings.Replace(msg, "push again", "try again", 1)
+	}
+	reply(w, c, msg)
 }
 
 func strictJSON(b []byte, v any) error {
@@ -407,9 +432,20 @@ func levelFor(status int) slog.Level {
 type requestInfo struct {
 	attrs        []any
 	deadLettered bool
+	onDemand     bool // the enrich route: a person or a program asked, not CCC
 }
 
 func (i *requestInfo) add(kv ...any) { i.attrs = append(i.attrs, kv...) }
+
+// has reports whether key was added.
+func (i *requestInfo) has(key string) bool {
+	for j := 0; j < len(i.attrs); j += 2 {
+		if i.attrs[j] == key {
+			return true
+		}
+	}
+	return false
+}
 
 type infoKey struct{}
 
@@ -425,6 +461,7 @@ type recorder struct {
 	http.ResponseWriter
 	status  int
 	errCode int
+	errMsg  string // for the log line's reason
 	wrote   bool
 }
 

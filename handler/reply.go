@@ -65,6 +65,7 @@ func classify(ctx context.Context, err error) code {
 func reply(w http.ResponseWriter, c code, msg string) {
 	if rec, ok := w.(*recorder); ok {
 		rec.errCode = c.errCode
+		rec.errMsg = msg
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

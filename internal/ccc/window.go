@@ -31,6 +31,14 @@ const (
 // than 180 days ago, which the API no longer serves.
 var ErrTooOld = errors.New("call is older than the API's 180-day window")
 
+// WindowError is a push's or request's timestamps that cannot bound a
+// detail query: the caller's fault, which no retry cures.
+type WindowError struct{ Reason string }
+
+func (e *WindowError) Error() string {
+	return "timestamps cannot bound a detail query: " + e.Reason
+}
+
 // QueryWindow returns the DescribeSessionDetail window [from, to] (Unix
 // seconds) for a call that started at start and ended at end (the push's
 // StartTimestamp and EndedTimestamp), seen at now.
@@ -58,9 +66,9 @@ func queryWindow(start, end int64, now time.Time) (from, to int64, err error) {
 	n := now.Unix()
 	switch {
 	case start < 0 || end < 0 || start > maxTimestamp || end > maxTimestamp:
-		return 0, 0, fmt.Errorf("timestamps %d and %d are out of range", start, end)
+		return 0, 0, &WindowError{fmt.Sprintf("StartTimestamp %d or EndTimestamp %d is not a Unix time in seconds", start, end)}
 	case start == 0 && end == 0:
-		return 0, 0, errors.New("the call has neither a start nor an end time")
+		return 0, 0, &WindowError{"StartTimestamp and EndedTimestamp (a recording's Timestamp; the enrich route's EndTimestamp) are both missing or zero"}
 	case start == 0:
 		start = end
 	case end == 0:
@@ -69,9 +77,9 @@ func queryWindow(start, end int64, now time.Time) (from, to int64, err error) {
 	span := int64(maxSpan / time.Second)
 	switch {
 	case end < start:
-		return 0, 0, fmt.Errorf("the call ends (%d) before it starts (%d)", end, start)
+		return 0, 0, &WindowError{fmt.Sprintf("EndTimestamp %d is before StartTimestamp %d", end, start)}
 	case end-start > span:
-		return 0, 0, fmt.Errorf("the call spans %d s, more than the API's 90 days", end-start)
+		return 0, 0, &WindowError{fmt.Sprintf("StartTimestamp to EndTimestamp spans %d s, more than the API's 90 days", end-start)}
 	}
 	oldest := now.Add(-maxAge + clockSkew).Unix()
 	if start < oldest {

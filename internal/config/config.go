@@ -203,12 +203,20 @@ func (c *Config) validate(r *reader) {
 	case AuthBasic:
 		r.required("PUSH_BASIC_USERNAME", c.Push.BasicUsername, "when PUSH_AUTH=basic")
 		r.required("PUSH_BASIC_PASSWORD", c.Push.BasicPassword, "when PUSH_AUTH=basic")
+		if strings.Contains(c.Push.BasicUsername, ":") {
+			// Basic splits user:password at the first colon, so no
+			// credential could ever match.
+			r.fail("PUSH_BASIC_USERNAME", "must not contain ':' (HTTP Basic splits the credential at the first colon)")
+		}
 	case AuthOAuth2:
 		r.required("PUSH_OAUTH_CLIENT_ID", c.Push.OAuthClientID, "when PUSH_AUTH=oauth2")
 		r.required("PUSH_OAUTH_CLIENT_SECRET", c.Push.OAuthSecret, "when PUSH_AUTH=oauth2")
 		if s := c.Push.OAuthSecret; s != "" && len(s) < 16 {
 			r.fail("PUSH_OAUTH_CLIENT_SECRET", "must be at least 16 characters: it also keys the token signatures")
 		}
+	}
+	if t := c.APIToken; t != "" && len(t) < 16 {
+		r.fail("API_TOKEN", "must be at least 16 characters")
 	}
 	if c.Reconcile.Slot < time.Minute || c.Reconcile.Slot > 24*time.Hour {
 		r.fail("RECONCILE_SLOT", "must be between 1m and 24h")

@@ -62,6 +62,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{}, []string{"PUSH_AUTH is required", "CCC_SDK_APP_IDS is required"}},
 		{base(map[string]string{"PUSH_AUTH": "token"}), []string{`PUSH_AUTH is "token"`}},
 		{base(map[string]string{"PUSH_AUTH": "basic"}), []string{"PUSH_BASIC_USERNAME is required", "PUSH_BASIC_PASSWORD is required"}},
+		{base(map[string]string{"PUSH_AUTH": "basic", "PUSH_BASIC_USERNAME": "ccc:push", "PUSH_BASIC_PASSWORD": "p"}), []string{"PUSH_BASIC_USERNAME must not contain ':'"}},
+		{base(map[string]string{"API_TOKEN": "abc"}), []string{"API_TOKEN must be at least 16 characters"}},
 		{base(map[string]string{"PUSH_AUTH": "oauth2", "PUSH_OAUTH_CLIENT_ID": "x", "PUSH_OAUTH_CLIENT_SECRET": "short"}), []string{"PUSH_OAUTH_CLIENT_SECRET must be at least 16"}},
 		{base(map[string]string{"CCC_SDK_APP_IDS": "14x"}), []string{`CCC_SDK_APP_IDS has "14x"`}},
 		{base(map[string]string{"PORT": "70000"}), []string{"PORT"}},

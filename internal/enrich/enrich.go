@@ -79,6 +79,10 @@ type Request struct {
 // failure to deliver the record.
 var ErrDetail = errors.New("session detail unavailable")
 
+// WindowError is the request's fault: timestamps that cannot bound a
+// detail query (see ccc.QueryWindow).
+type WindowError = ccc.WindowError
+
 // Build fetches the detail and builds the record, without delivering it.
 // A detail failure is returned (wrapping ErrDetail) unless ForwardPartial
 // is set and the request does not RequireDetail, in which case the record

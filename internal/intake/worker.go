@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
+	"github.com/ccc-enricher/ccc-enricher/internal/logging"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 )
@@ -128,7 +129,7 @@ func (w *Worker) now() time.Time {
 
 func (w *Worker) logger() *slog.Logger {
 	if w.Logger == nil {
-		return slog.New(slog.DiscardHandler)
+		return logging.Discard()
 	}
 	return w.Logger
 }

@@ -259,7 +259,7 @@ func compact(body []byte) (json.RawMessage, error) {
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, len(body)))
 	if err := json.Compact(buf, body); err != nil {
-		return nil, syntaxError(body, err)
+		return nil, syntaxError(body)
 	}
 	if err := prescan(buf.Bytes()); err != nil {
 		return nil, err
@@ -267,14 +267,15 @@ func compact(body []byte) (json.RawMessage, error) {
 	return buf.Bytes(), nil
 }
 
-// syntaxError describes the error of json.Compact on body.
-func syntaxError(body []byte, err error) error {
+// syntaxError describes why json.Compact refused body.
+func syntaxError(body []byte) error {
 	// A first value that decodes alone is followed by something.
 	var v json.RawMessage
 	if json.NewDecoder(bytes.NewReader(body)).Decode(&v) == nil {
 		return invalid("body", "trailing data after the JSON object")
 	}
-	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+	// json.Compact's SyntaxError has no offset (always 0); Unmarshal's has.
+	if se, ok := errors.AsType[*json.SyntaxError](json.Unmarshal(body, new(any))); ok {
 		return invalid("body", "not valid JSON at offset "+strconv.FormatInt(se.Offset, 10))
 	}
 	return invalid("body", "not valid JSON")

@@ -504,3 +504,11 @@ func TestParseTolerates(t *testing.T) {
 		})
 	}
 }
+
+// TestSyntaxErrorOffset: a syntax error names where it is, not offset 0.
+func TestSyntaxErrorOffset(t *testing.T) {
+	_, err := Parse(KindCDR, []byte(`{"SdkAppId":1,}`), time.Now())
+	if err == nil || !strings.Contains(err.Error(), "offset 15") {
+		t.Errorf("Parse = %v, want offset 15", err)
+	}
+}

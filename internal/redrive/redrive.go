@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
+	"github.com/ccc-enricher/ccc-enricher/internal/logging"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
@@ -149,7 +150,7 @@ func (r *Redriver) enrich(ctx context.Context, rec *record.Record) (*record.Reco
 
 func (r *Redriver) logger() *slog.Logger {
 	if r.Logger == nil {
-		return slog.New(slog.DiscardHandler)
+		return logging.Discard()
 	}
 	return r.Logger
 }

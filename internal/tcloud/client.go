@@ -24,6 +24,7 @@ import (
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/peer"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 )
 
@@ -203,7 +204,7 @@ type attemptKey struct{}
 
 // watcher records in the request's *attempt what classify needs and the SDK
 // does not report: the HTTP status and the credential used. It also bounds
-// the reply body.
+// the reply body and refuses redirects.
 type watcher struct{ base http.RoundTripper }
 
 func (w watcher) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -218,6 +219,13 @@ func (w watcher) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if a != nil {
 		a.status = resp.StatusCode
+	}
+	if peer.IsRedirect(resp.StatusCode) {
+		// The SDK's http.Client would follow it, sending the signed
+		// request to wherever Location says; refuse it here, below the
+		// client, where it cannot.
+		resp.Body.Close()
+		return nil, peer.Redirect(resp.StatusCode)
 	}
 	resp.Body = http.MaxBytesReader(nil, resp.Body, maxReply)
 	return resp, nil

@@ -10,6 +10,7 @@ import (
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/peer"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 )
 
@@ -22,8 +23,33 @@ type APIError struct {
 	RequestID string
 }
 
+// Error names the action, the code and the request id, each only if it
+// looks like one: the message, and anything else the API sent, may quote a
+// parameter, a link or a number, and errors reach logs and dead-letter
+// attributes. The Message field keeps it for callers that need it.
 func (e *APIError) Error() string {
-	return fmt.Sprintf("%s: %s: %s (RequestId %s)", e.Action, e.Code, e.Message, e.RequestID)
+	return fmt.Sprintf("%s: %s (RequestId %s)", e.Action, token(e.Code), token(e.RequestID))
+}
+
+// token returns s if it is a code or an id as the API makes them (letters,
+// digits, '.', '-', '_', a letter among them, at most 100 bytes), else a
+// placeholder.
+func token(s string) string {
+	letter := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			letter = true
+		case c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_':
+		default:
+			return "<unprintable>"
+		}
+	}
+	if !letter || len(s) > 100 {
+		return "<unprintable>"
+	}
+	return s
 }
 
 // IsCode reports whether err wraps an *APIError whose code is code or, when
@@ -130,9 +156,11 @@ func classify(action string, a *attempt, stale bool, err error) error {
 		status = a.status
 	}
 	switch {
+	case peer.IsRedirect(status):
+		return fmt.Errorf("%s: %w", action, peer.Redirect(status))
 	case sdk.Code == "ClientError.NetworkError":
 		if cause := errors.Unwrap(sdk); cause != nil {
-			return fmt.Errorf("%s: no reply: %w", action, cause)
+			return fmt.Errorf("%s: no reply: %w", action, peer.Error(cause))
 		}
 		return fmt.Errorf("%s: no reply", action)
 	case status == 0:

@@ -112,7 +112,7 @@ func TestClassifyWithoutEnvelope(t *testing.T) {
 		permanent bool
 		want      string
 	}{
-		{"network", 0, tcerr.NewTencentCloudSDKErrorWithCause("ClientError.NetworkError", "Fail to get response", "", cause), false, "A: no reply: dial tcp: connection refused"},
+		{"network", 0, tcerr.NewTencentCloudSDKErrorWithCause("ClientError.NetworkError", "Fail to get response", "", cause), false, "A: no reply: connection failed (dial)"},
 		{"502 html", 502, tcerr.NewTencentCloudSDKError("ClientError.ParseJsonError", "Fail to parse json content: "+body, ""), false, "A: HTTP 502 Bad Gateway"},
 		{"503 json", 503, tcerr.NewTencentCloudSDKError("ClientError.HttpStatusCodeError", "Request fail with http status code: 503, with body: "+body, ""), false, "A: HTTP 503 Service Unavailable"},
 		{"429", 429, tcerr.NewTencentCloudSDKError("ClientError.ParseJsonError", body, ""), false, "A: HTTP 429 Too Many Requests"},

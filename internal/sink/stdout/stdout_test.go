@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -152,6 +153,28 @@ func BenchmarkStdoutSend(b *testing.B) {
 	for b.Loop() {
 		if err := s.Send(ctx, m); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestSendGoesNowhere: a null device or a pipe whose reader has gone is a
+// transient failure, never an acknowledged record.
+func TestSendGoesNowhere(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	r.Close()
+	for name, f := range map[string]*os.File{"null device": null, "broken pipe": w} {
+		err := New(f).Send(context.Background(), sinktest.Message())
+		if err == nil || retry.IsPermanent(err) {
+			t.Errorf("%s: Send = %v, want a transient error", name, err)
 		}
 	}
 }

@@ -5,7 +5,6 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
+	"github.com/ccc-enricher/ccc-enricher/internal/peer"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
@@ -66,7 +66,7 @@ func New(cfg config.Webhook, client *http.Client) *Webhook {
 	if client != nil {
 		c = *client
 	}
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.CheckRedirect = peer.NoRedirect
 	timeout := cfg.Timeout
 	if timeout <= 0 {
 		timeout = sink.AttemptTimeout
@@ -124,16 +124,24 @@ func (w *Webhook) attempt(ctx context.Context, m sink.Message) error {
 
 	resp, err := w.client.Do(req)
 	if err != nil {
-		// A *url.Error quotes the whole URL; keep only its cause.
-		if ue, ok := errors.AsType[*url.Error](err); ok {
-			err = ue.Err
-		}
-		return fmt.Errorf("webhook %s: record %s: %w", w.host, m.ID, err)
+		// A *url.Error quotes the whole URL, and its cause the receiver's
+		// bytes: name the kind of failure only.
+		return fmt.Errorf("webhook %s: record %s: %w", w.host, m.ID, peer.Error(err))
 	}
 	defer resp.Body.Close()
-	reply, _ := io.ReadAll(io.LimitReader(resp.Body, maxReplyRead))
+	reply, rerr := io.ReadAll(io.LimitReader(resp.Body, maxReplyRead))
 
 	code := resp.StatusCode
+	if peer.IsRedirect(code) {
+		// Following a redirect would send the signed record somewhere the
+		// operator did not choose.
+		return fmt.Errorf("webhook %s: record %s: %w", w.host, m.ID, peer.Redirect(code))
+	}
+	if rerr != nil {
+		// A reply cut short is no answer, whatever its status said: the
+		// receiver may not have stored the record.
+		return fmt.Errorf("webhook %s: record %s: HTTP %d, reading the reply: %w", w.host, m.ID, code, peer.Error(rerr))
+	}
 	if code >= 200 && code <= 299 {
 		return nil
 	}
@@ -144,9 +152,7 @@ func (w *Webhook) attempt(ctx context.Context, m sink.Message) error {
 			return retry.After(err, d)
 		}
 		return err
-	case code >= 300:
-		// 3xx included: following a redirect would send the signed record
-		// somewhere the operator did not choose.
+	case code >= 400:
 		return retry.Permanent(err)
 	}
 	// An informational status is not an answer; when in doubt, try again.
