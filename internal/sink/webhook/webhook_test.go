@@ -242,8 +242,8 @@ func TestWebhookReceiverRejects(t *testing.T) {
 	stale := newTestWebhook(t, srv.URL, 5*time.Second)
 	stale.now = func() time.Time { return time.Now().Add(-6 * time.Minute) }
 	err := stale.Send(context.Background(), other)
-	if !retry.IsPermanent(err) || !strings.Contains(err.Error(), "HTTP 401") || !strings.Contains(err.Error(), "too old") {
-		t.Errorf("stale Send = %v, want a permanent 401 quoting the receiver", err)
+	if !retry.IsPermanent(err) || !strings.Contains(err.Error(), "HTTP 401") || strings.Contains(err.Error(), "too old") {
+		t.Errorf("stale Send = %v, want a permanent 401 that does not quote the receiver", err)
 	}
 }
 
@@ -323,9 +323,9 @@ func TestWebhookRetries(t *testing.T) {
 			if retry.IsPermanent(err) != tt.permanent {
 				t.Errorf("permanent = %v, want %v: %v", retry.IsPermanent(err), tt.permanent, err)
 			}
-			// A redirect is named by its status alone.
-			if redirect := strings.HasPrefix(tt.wantErr, "HTTP 3"); redirect == strings.Contains(err.Error(), `"upstream said: no"`) {
-				t.Errorf("error %q: quotes the sanitised reply = %v, want %v", err, !redirect, !redirect)
+			// A reply is named by its status and size alone.
+			if strings.Contains(err.Error(), "upstream said") {
+				t.Errorf("error %q quotes the receiver's reply", err)
 			}
 		})
 	}
