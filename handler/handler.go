@@ -31,7 +31,6 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
-	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
 
@@ -247,22 +246,13 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 // enqueue writes a validated push to the intake queue and answers CCC:
 // ErrCode 0 only once the queue has it.
 func (h *handler) enqueue(ctx context.Context, w http.ResponseWriter, p *push.Push, pushUUID string) {
-	info := infoOf(ctx)
 	m, err := intake.Message(p, pushUUID, h.Now())
 	if err == nil {
-		info.add("record_id", m.ID, "queued", h.Intake.Name())
+		infoOf(ctx).add("record_id", m.ID, "queued", h.Intake.Name())
 		err = h.Intake.Send(ctx, m)
 	}
 	if err != nil {
-		c := codeIntakeUnavailable
-		if retry.IsPermanent(err) {
-			c = codeIntakeRefused
-		}
-		if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
-			c = codeTimeout
-		}
-		info.add("error", err.Error())
-		reply(w, c, c.message)
+		h.fail(ctx, w, fmt.Errorf("%w: %w", errIntake, err))
 		return
 	}
 	reply(w, codeOK, "ok")

@@ -41,15 +41,23 @@ var (
 	codeTimeout           = code{50401, http.StatusGatewayTimeout, "ran out of time; push again"}
 )
 
+// errIntake marks a failure to write a push to the intake queue.
+var errIntake = errors.New("intake queue")
+
 // classify maps a pipeline error to its reply. It is the one place where
 // an error's class becomes an answer to CCC. Only the request's own
 // deadline is a timeout: one attempt that timed out is the failure of what
 // it called.
 func classify(ctx context.Context, err error) code {
 	detail := errors.Is(err, enrich.ErrDetail)
+	queued := errors.Is(err, errIntake)
 	switch {
 	case ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded):
 		return codeTimeout
+	case queued && retry.IsPermanent(err):
+		return codeIntakeRefused
+	case queued:
+		return codeIntakeUnavailable
 	case detail && retry.IsPermanent(err):
 		return codeDetailFailed
 	case detail:
