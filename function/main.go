@@ -68,14 +68,14 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		if err != nil {
 			return err
 		}
-		lambda.Start(awslambda.NewHandler(a.handler, a.jobs, a.redrive))
+		lambda.Start(awslambda.NewIntakeHandler(a.handler, a.jobs, a.redrive, a.intakeQueue))
 		return nil
 	case config.PlatformSCF:
 		a, err := newApp(ctx, cfg, log)
 		if err != nil {
 			return err
 		}
-		return scf.Serve(ctx, cfg.Runtime.SCFRuntimeAPI, a.handler, a.jobs, a.redrive)
+		return scf.ServeIntake(ctx, cfg.Runtime.SCFRuntimeAPI, a.handler, a.jobs, a.redrive, a.intakeQueue)
 	default:
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()

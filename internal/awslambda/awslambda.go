@@ -87,7 +87,10 @@ import (
 // each message body to queue, unless queue is nil; anything else is an
 // error the platform sees.
 func NewHandler(h http.Handler, jobs platform.Jobs, queue platform.Queue) func(ctx context.Context, event json.RawMessage) (any, error) {
-	d := &dispatcher{h: h, jobs: jobs, queue: queue}
+	return newHandler(&dispatcher{h: h, jobs: jobs, queue: queue})
+}
+
+func newHandler(d *dispatcher) func(ctx context.Context, event json.RawMessage) (any, error) {
 	return func(ctx context.Context, event json.RawMessage) (any, error) {
 		resp, err := d.handle(ctx, event)
 		if err != nil {
@@ -100,9 +103,10 @@ func NewHandler(h http.Handler, jobs platform.Jobs, queue platform.Queue) func(c
 }
 
 type dispatcher struct {
-	h     http.Handler
-	jobs  platform.Jobs
-	queue platform.Queue
+	h      http.Handler
+	jobs   platform.Jobs
+	queue  platform.Queue
+	intake *platform.Intake
 }
 
 // probe holds the members that tell events apart.
@@ -139,7 +143,7 @@ func (d *dispatcher) route(event []byte) serveFunc {
 	switch {
 	case !ok:
 		return nil
-	case d.queue != nil && isSQS(p.Records):
+	case (d.queue != nil || d.intake != nil) && isSQS(p.Records):
 		return d.sqs
 	case p.DetailType == "Scheduled Event" && (p.Source == "aws.events" || p.Source == "aws.scheduler"):
 		return d.scheduled
@@ -206,6 +210,9 @@ func (d *dispatcher) sqs(ctx context.Context, event []byte) (any, error) {
 	if err := json.Unmarshal(event, &ev); err != nil {
 		return nil, fmt.Errorf("SQS event: %w", err)
 	}
+	if d.fromIntake(&ev) {
+		return d.sqsIntake(ctx, &ev), nil
+	}
 	// An empty list, not null: the reply says "no failures" explicitly.
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	failed := false
@@ -216,6 +223,8 @@ func (d *dispatcher) sqs(ctx context.Context, event []byte) (any, error) {
 			err = errors.New("not attempted: an earlier message of this FIFO batch failed")
 		case ctx.Err() != nil:
 			err = fmt.Errorf("not attempted: %w", context.Cause(ctx))
+		case d.queue == nil:
+			err = errors.New("not attempted: no queue function for this queue")
 		default:
 			err = d.queue(ctx, []byte(m.Body))
 		}
