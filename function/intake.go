@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/intake"
@@ -52,4 +55,38 @@ func (a *app) intake(ctx context.Context, deps sinkDeps) (*platform.Intake, erro
 		in.Hide = q.Hide
 	}
 	return in, nil
+}
+
+// worker runs `bootstrap worker`: a long-running consumer of the intake
+// queue, WORKER_CONCURRENCY messages in flight sharing the process's CCC
+// rate limiter, until ctx is done (SIGTERM), finishing the messages in
+// flight.
+func worker(ctx context.Context, getenv func(string) string) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.Intake.Queue.Kind != config.KindSQS {
+		return fmt.Errorf("INTAKE is %q: bootstrap worker consumes an sqs intake queue (kafka and cmq intake run as SCF triggers)", cfg.Intake.Queue.Kind)
+	}
+	log := newLogger(os.Stderr, cfg.LogLevel)
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("INTAKE=sqs: load AWS configuration: %w", err)
+	}
+	q, err := sqsqueue.New(cfg.Intake.Queue.SQS.QueueURL, awsCfg)
+	if err != nil {
+		return fmt.Errorf("INTAKE_SQS_QUEUE_URL: %w", err)
+	}
+	c := &sqsqueue.Consumer{
+		Queue: q, Process: a.intakeQueue.Process, MaxReceives: cfg.Intake.MaxReceives,
+		Concurrency: cfg.Intake.Concurrency, Logger: log,
+	}
+	log.Info("worker consuming", "queue", cfg.Intake.QueueName(), "concurrency", cfg.Intake.Concurrency)
+	return c.Run(ctx)
 }

@@ -9,7 +9,8 @@
 //     redrive dead-lettered records;
 //   - neither: a local HTTP server on PORT serving the same handler.
 //
-// Subcommands run the same pipeline by hand: "demo" runs offline against
+// "worker" consumes the intake queue (INTAKE=sqs) as a long-running
+// process. Subcommands run the same pipeline by hand: "demo" runs offline against
 // the embedded CCC API emulator and prints an enriched record; "reconcile"
 // and "backfill" deliver calls that never reached the sink.
 package main
@@ -46,6 +47,10 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		switch args[0] {
 		case "demo":
 			return demo(ctx, os.Stdout, os.Stderr)
+		case "worker":
+			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return worker(ctx, getenv)
 		case "reconcile", "backfill":
 			c := &command{getenv: getenv, stdout: os.Stdout, stderr: os.Stderr}
 			return c.run(ctx, args)
@@ -96,6 +101,8 @@ runtime API is present, else as a local HTTP server on PORT (default 9000).
 commands:
   demo        run offline against the embedded CCC API emulator: send a sample
               push through the whole pipeline and print the enriched record
+  worker      consume the intake queue (INTAKE=sqs) until SIGTERM, with
+              WORKER_CONCURRENCY messages in flight sharing CCC_RATE_LIMIT
   reconcile   reconcile one slot of calls now (see RECONCILE_SLOT)
   backfill    deliver the calls of a time range (bootstrap backfill -h)
 `
