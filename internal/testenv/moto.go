@@ -61,4 +61,3 @@ func StartMoto(t testing.TB) string {
 		}
 	}
 }
-
