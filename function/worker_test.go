@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,10 +33,7 @@ func TestWorkerKilled(t *testing.T) {
 	}
 	endpoint := testenv.StartMoto(t)
 	ctx := context.Background()
-	awsCfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), HTTPClient: &http.Client{},
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "test-secret"}, nil
-		})}
+	awsCfg := testenv.AWSConfig(endpoint)
 	cq, err := awssqs.NewFromConfig(awsCfg).CreateQueue(ctx, &awssqs.CreateQueueInput{QueueName: aws.String("intake"),
 		Attributes: map[string]string{"VisibilityTimeout": "2"}})
 	if err != nil {

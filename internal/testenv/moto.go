@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // StartMoto runs moto_server on a free loopback port for the test and
@@ -59,5 +62,18 @@ func StartMoto(t testing.TB) string {
 			resp.Body.Close()
 			return endpoint
 		}
+	}
+}
+
+// AWSConfig is an AWS configuration for the moto_server at endpoint, with
+// test credentials.
+func AWSConfig(endpoint string) aws.Config {
+	return aws.Config{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		HTTPClient:   &http.Client{},
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "test-secret"}, nil
+		}),
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -18,17 +17,6 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 )
 
-func testAWSConfig(endpoint string) aws.Config {
-	return aws.Config{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   &http.Client{},
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "test-secret"}, nil
-		}),
-	}
-}
-
 // TestConsumer runs the consumer against moto_server, on a standard and a
 // FIFO queue: every message is processed, a throttled one is hidden for
 // the API's wait and comes back (its second receive, Final with
@@ -36,7 +24,7 @@ func testAWSConfig(endpoint string) aws.Config {
 // end.
 func TestConsumer(t *testing.T) {
 	endpoint := testenv.StartMoto(t)
-	awsCfg := testAWSConfig(endpoint)
+	awsCfg := testenv.AWSConfig(endpoint)
 	client := sqs.NewFromConfig(awsCfg)
 	for _, name := range []string{"intake", "intake.fifo"} {
 		t.Run(name, func(t *testing.T) {
