@@ -3,7 +3,7 @@
 //
 //   - AWS_LAMBDA_RUNTIME_API set: an AWS Lambda function (provided.al2023)
 //     for API Gateway REST, HTTP API and Function URL events, scheduled
-//     events and SQS redrive;
+//     events, SQS redrive and the SQS intake queue (INTAKE=sqs);
 //   - SCF_RUNTIME_API set: a Tencent SCF custom-runtime event function for
 //     API Gateway and timer triggers, and CKafka or CMQ triggers that
 //     redrive dead-lettered records;

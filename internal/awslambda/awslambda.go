@@ -17,7 +17,10 @@
 //     the reply for a success of the whole batch). Messages not yet tried
 //     when the invocation's deadline passes are reported failed, and so,
 //     on a FIFO queue (".fifo"), is every message after the first failure,
-//     to keep the group's order. The invocation itself succeeds.
+//     to keep the group's order. The invocation itself succeeds. With
+//     NewIntakeHandler, an event whose source queue (the last part of
+//     eventSourceARN) is the intake queue goes instead to the intake
+//     worker as one batch (see sqsIntake).
 //  2. EventBridge scheduled event: "detail-type" is "Scheduled Event" and
 //     "source" is "aws.events" or "aws.scheduler". It runs the job named by
 //     the string detail.job, or platform.DefaultJob when there is none (an EventBridge
