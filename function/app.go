@@ -41,8 +41,11 @@ type app struct {
 	// schedule gives.
 	jobs platform.Jobs
 	// sample is the embedded emulator's sample call, when CCC_ENDPOINT=emulator.
-	sample  *tcemu.Sample
-	closers []func()
+	sample *tcemu.Sample
+	// intakeQueue is what queue triggers of the intake queue feed; nil
+	// when INTAKE is unset.
+	intakeQueue *platform.Intake
+	closers     []func()
 }
 
 // emulatorKeys are the demo key pair the embedded emulator accepts. They
@@ -113,6 +116,14 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	case config.AuthOAuth2:
 		o := pushauth.NewOAuth2(cfg.Push.OAuthClientID, cfg.Push.OAuthSecret, cfg.Push.OAuthTokenTTL, time.Now)
 		opts.Auth, opts.TokenEndpoint = o, o.TokenHandler()
+	}
+	if opts.Intake, err = newIntake(ctx, cfg.Intake, deps); err != nil {
+		a.close()
+		return nil, err
+	}
+	if a.intakeQueue, err = a.intake(ctx, deps); err != nil {
+		a.close()
+		return nil, err
 	}
 	a.handler = handler.New(opts)
 	return a, nil

@@ -3,13 +3,14 @@
 //
 //   - AWS_LAMBDA_RUNTIME_API set: an AWS Lambda function (provided.al2023)
 //     for API Gateway REST, HTTP API and Function URL events, scheduled
-//     events and SQS redrive;
+//     events, SQS redrive and the SQS intake queue (INTAKE=sqs);
 //   - SCF_RUNTIME_API set: a Tencent SCF custom-runtime event function for
 //     API Gateway and timer triggers, and CKafka or CMQ triggers that
 //     redrive dead-lettered records;
 //   - neither: a local HTTP server on PORT serving the same handler.
 //
-// Subcommands run the same pipeline by hand: "demo" runs offline against
+// "worker" consumes the intake queue (INTAKE=sqs) as a long-running
+// process. Subcommands run the same pipeline by hand: "demo" runs offline against
 // the embedded CCC API emulator and prints an enriched record; "reconcile"
 // and "backfill" deliver calls that never reached the sink.
 package main
@@ -48,6 +49,10 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		switch args[0] {
 		case "demo":
 			return demo(ctx, os.Stdout, os.Stderr)
+		case "worker":
+			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return worker(ctx, getenv)
 		case "reconcile", "backfill":
 			c := &command{getenv: getenv, stdout: os.Stdout, stderr: os.Stderr}
 			return c.run(ctx, args)
@@ -72,14 +77,14 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		if err != nil {
 			return err
 		}
-		lambda.Start(awslambda.NewHandler(a.handler, a.jobs, a.redrive))
+		lambda.Start(awslambda.NewIntakeHandler(a.handler, a.jobs, a.redrive, a.intakeQueue))
 		return nil
 	case config.PlatformSCF:
 		a, err := newApp(ctx, cfg, log)
 		if err != nil {
 			return err
 		}
-		return scf.Serve(ctx, cfg.Runtime.SCFRuntimeAPI, a.handler, a.jobs, a.redrive)
+		return scf.ServeIntake(ctx, cfg.Runtime.SCFRuntimeAPI, a.handler, a.jobs, a.redrive, a.intakeQueue)
 	default:
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
@@ -100,6 +105,8 @@ runtime API is present, else as a local HTTP server on PORT (default 9000).
 commands:
   demo        run offline against the embedded CCC API emulator: send a sample
               push through the whole pipeline and print the enriched record
+  worker      consume the intake queue (INTAKE=sqs) until SIGTERM, with
+              WORKER_CONCURRENCY messages in flight sharing CCC_RATE_LIMIT
   reconcile   reconcile one slot of calls now (see RECONCILE_SLOT)
   backfill    deliver the calls of a time range (bootstrap backfill -h)
 `

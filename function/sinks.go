@@ -38,6 +38,12 @@ type sinkDeps struct {
 // Kind "" means stdout. prefix is "" for the sink and "DLQ_" for the
 // dead-letter sink: its errors name the variable to look at.
 func newSink(ctx context.Context, cfg config.Sink, deps sinkDeps, prefix string) (sink.Sink, error) {
+	return newDestination(ctx, cfg, deps, prefix+"SINK")
+}
+
+// newDestination is newSink for the destination the variable kindVar
+// names (SINK, DLQ_SINK or INTAKE).
+func newDestination(ctx context.Context, cfg config.Sink, deps sinkDeps, kindVar string) (sink.Sink, error) {
 	var (
 		s   sink.Sink
 		err error
@@ -54,10 +60,10 @@ func newSink(ctx context.Context, cfg config.Sink, deps sinkDeps, prefix string)
 	case config.KindCMQ:
 		s, err = nonNil(cmq.New(cfg.CMQ, deps.tencent))
 	default:
-		return nil, fmt.Errorf("%sSINK %q: want webhook, cmq, sqs, kafka or stdout", prefix, cfg.Kind)
+		return nil, fmt.Errorf("%s %q: want webhook, cmq, sqs, kafka or stdout", kindVar, cfg.Kind)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%sSINK=%s: %w", prefix, cfg.Kind, err)
+		return nil, fmt.Errorf("%s=%s: %w", kindVar, cfg.Kind, err)
 	}
 	return s, nil
 }

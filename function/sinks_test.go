@@ -95,3 +95,13 @@ func TestNewSink(t *testing.T) {
 		})
 	}
 }
+
+// bootstrap worker refuses to start without an SQS intake queue, naming
+// the variable.
+func TestWorkerNeedsSQSIntake(t *testing.T) {
+	env := map[string]string{"PUSH_AUTH": "none", "CCC_SDK_APP_IDS": "1400000000"}
+	err := worker(context.Background(), func(k string) string { return env[k] })
+	if err == nil || !strings.Contains(err.Error(), "INTAKE") {
+		t.Fatalf("worker() = %v, want an error naming INTAKE", err)
+	}
+}

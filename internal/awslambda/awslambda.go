@@ -17,7 +17,10 @@
 //     the reply for a success of the whole batch). Messages not yet tried
 //     when the invocation's deadline passes are reported failed, and so,
 //     on a FIFO queue (".fifo"), is every message after the first failure,
-//     to keep the group's order. The invocation itself succeeds.
+//     to keep the group's order. The invocation itself succeeds. With
+//     NewIntakeHandler, an event whose source queue (the last part of
+//     eventSourceARN) is the intake queue goes instead to the intake
+//     worker as one batch (see sqsIntake).
 //  2. EventBridge scheduled event: "detail-type" is "Scheduled Event" and
 //     "source" is "aws.events" or "aws.scheduler". It runs the job named by
 //     the string detail.job, or platform.DefaultJob when there is none (an EventBridge
@@ -92,7 +95,10 @@ import (
 // each message body to queue, unless queue is nil; anything else is an
 // error the platform sees.
 func NewHandler(h http.Handler, jobs platform.Jobs, queue platform.Queue) func(ctx context.Context, event json.RawMessage) (any, error) {
-	d := &dispatcher{h: h, jobs: jobs, queue: queue}
+	return newHandler(&dispatcher{h: h, jobs: jobs, queue: queue})
+}
+
+func newHandler(d *dispatcher) func(ctx context.Context, event json.RawMessage) (any, error) {
 	return func(ctx context.Context, event json.RawMessage) (any, error) {
 		resp, err := d.handle(ctx, event)
 		if err != nil {
@@ -105,9 +111,10 @@ func NewHandler(h http.Handler, jobs platform.Jobs, queue platform.Queue) func(c
 }
 
 type dispatcher struct {
-	h     http.Handler
-	jobs  platform.Jobs
-	queue platform.Queue
+	h      http.Handler
+	jobs   platform.Jobs
+	queue  platform.Queue
+	intake *platform.Intake
 }
 
 // probe holds the members that tell events apart.
@@ -146,7 +153,7 @@ func (d *dispatcher) route(event []byte) serveFunc {
 		return nil
 	case isEmptyObject(event):
 		return d.defaultJob
-	case d.queue != nil && isSQS(p.Records):
+	case (d.queue != nil || d.intake != nil) && isSQS(p.Records):
 		return d.sqs
 	case p.DetailType == "Scheduled Event" && (p.Source == "aws.events" || p.Source == "aws.scheduler"):
 		return d.scheduled
@@ -218,6 +225,9 @@ func (d *dispatcher) sqs(ctx context.Context, event []byte) (any, error) {
 	if err := json.Unmarshal(event, &ev); err != nil {
 		return nil, fmt.Errorf("SQS event: %w", err)
 	}
+	if d.fromIntake(&ev) {
+		return d.sqsIntake(ctx, &ev), nil
+	}
 	// An empty list, not null: the reply says "no failures" explicitly.
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	failed := false
@@ -228,6 +238,8 @@ func (d *dispatcher) sqs(ctx context.Context, event []byte) (any, error) {
 			err = errors.New("not attempted: an earlier message of this FIFO batch failed")
 		case ctx.Err() != nil:
 			err = fmt.Errorf("not attempted: %w", context.Cause(ctx))
+		case d.queue == nil:
+			err = errors.New("not attempted: no queue function for this queue")
 		default:
 			err = d.queue(ctx, []byte(m.Body))
 		}

@@ -87,6 +87,10 @@ type Config struct {
 
 	Reconcile Reconcile
 
+	// Intake is the queue pushes wait in for a worker (INTAKE and its
+	// variables); Intake.Queue.Kind "" means the synchronous path.
+	Intake Intake
+
 	Runtime Runtime
 	Tencent Tencent
 }
@@ -182,6 +186,7 @@ func Load(getenv func(string) string) (*Config, error) {
 			Lookback: r.duration("RECONCILE_LOOKBACK", 6*time.Hour),
 			Mode:     r.oneOf("RECONCILE_MODE", ReconcileDetail, ReconcileDetail, ReconcileCDROnly),
 		},
+		Intake:  r.intake(),
 		Runtime: r.runtime(),
 		Tencent: r.tencent(),
 	}
@@ -227,7 +232,10 @@ func (c *Config) validate(r *reader) {
 	if c.Reconcile.Lookback < time.Minute || c.Reconcile.Lookback > 7*24*time.Hour {
 		r.fail("RECONCILE_LOOKBACK", "must be between 1m and 168h")
 	}
-	if c.DeadLetter.Kind != "" && destination(c.DeadLetter) == destination(c.Sink) {
+	if q := c.Intake.Queue; q.Kind != "" && (where(q) == where(c.Sink) || where(q) == where(c.DeadLetter)) {
+		r.fail("INTAKE", "must not name the same queue as SINK or DLQ_SINK: workers would take records for pushes")
+	}
+	if c.DeadLetter.Kind != "" && where(c.DeadLetter) == where(c.Sink) {
 		r.fail("DLQ_SINK", "must not be the same destination as SINK: a record the sink refuses would be refused again")
 	}
 }

@@ -93,9 +93,15 @@ func WebhookKey(secret string) ([]byte, error) {
 // sink reads one sink's configuration; prefix is "" for the main sink and
 // "DLQ_" for the dead-letter sink.
 func (r *reader) sink(prefix string) Sink {
-	c := Sink{Kind: r.oneOf(prefix+"SINK", "", KindWebhook, KindCMQ, KindSQS, KindKafka, KindStdout)}
+	return r.destination(prefix, prefix+"SINK", KindWebhook, KindCMQ, KindSQS, KindKafka, KindStdout)
+}
+
+// destination reads the destination the variable kindVar names, one of
+// kinds, and its variables with prefix.
+func (r *reader) destination(prefix, kindVar string, kinds ...string) Sink {
+	c := Sink{Kind: r.oneOf(kindVar, "", kinds...)}
 	need := func(name, value string) bool {
-		r.required(prefix+name, value, fmt.Sprintf("when %sSINK=%s", prefix, c.Kind))
+		r.required(prefix+name, value, fmt.Sprintf("when %s=%s", kindVar, c.Kind))
 		return value != ""
 	}
 	switch c.Kind {
@@ -167,8 +173,8 @@ func httpURL(s string, path bool) bool {
 		(!path || strings.Trim(u.Path, "/") != "")
 }
 
-// destination names where a sink delivers, to tell two configurations apart.
-func destination(c Sink) string {
+// where names where a sink delivers, to tell two configurations apart.
+func where(c Sink) string {
 	switch c.Kind {
 	case KindWebhook:
 		return c.Kind + " " + c.Webhook.URL

@@ -49,3 +49,34 @@ func Describe(event []byte) string {
 	}
 	return fmt.Sprintf("object with members %v", keys)
 }
+
+// Delivery is one message of the intake queue as a trigger delivered it.
+type Delivery struct {
+	Body []byte
+	// Final is set on the message's last receive (INTAKE_MAX_RECEIVES):
+	// the queue will not deliver it again.
+	Final bool
+}
+
+// Intake is the queue function of the intake queue (package intake): a
+// trigger whose source is the intake queue hands it the whole batch,
+// every other queue trigger goes to the Queue function.
+type Intake struct {
+	// Source is the intake queue's name as events name their source: the
+	// SQS queue name, the CKafka topic or the CMQ queue or topic.
+	Source string
+	// MaxReceives is the receive count from which a delivery is Final.
+	MaxReceives int
+	// Process handles a batch and returns one error per delivery, nil for
+	// those done; retry.Wait on an error asks the queue to wait that long.
+	Process func(ctx context.Context, batch []Delivery) []error
+	// Hide, when set, makes an SQS message invisible for wait (its
+	// receipt handle given), so that it comes back when the CCC API's
+	// budget has room instead of at the queue's visibility timeout.
+	Hide func(ctx context.Context, receiptHandle string, wait time.Duration) error
+}
+
+// Takes reports whether a trigger's messages from source belong to in.
+func (in *Intake) Takes(source string) bool {
+	return in != nil && in.Process != nil && in.Source != "" && source == in.Source
+}

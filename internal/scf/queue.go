@@ -3,8 +3,11 @@ package scf
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 )
 
 // cmqMessage is the part of a CMQ topic trigger record the queue function
@@ -30,6 +33,8 @@ type ckafkaMessage struct {
 type queueMessage struct {
 	name string
 	body string
+	// source is the topic or queue the message came from.
+	source string
 }
 
 // queueMessages reads a trigger event's Records; ok is false unless every
@@ -45,15 +50,40 @@ func queueMessages(records json.RawMessage) (msgs []queueMessage, ok bool) {
 	for _, r := range rs {
 		switch {
 		case r.CMQ != nil && r.Ckafka == nil:
-			msgs = append(msgs, queueMessage{name: fmt.Sprintf("cmq %s msgId %s", r.CMQ.TopicName, r.CMQ.MsgID), body: r.CMQ.MsgBody})
+			msgs = append(msgs, queueMessage{name: fmt.Sprintf("cmq %s msgId %s", r.CMQ.TopicName, r.CMQ.MsgID), body: r.CMQ.MsgBody, source: r.CMQ.TopicName})
 		case r.Ckafka != nil && r.CMQ == nil:
 			k := r.Ckafka
-			msgs = append(msgs, queueMessage{name: fmt.Sprintf("ckafka %s/%d@%d", k.Topic, k.Partition, k.Offset), body: k.MsgBody})
+			msgs = append(msgs, queueMessage{name: fmt.Sprintf("ckafka %s/%d@%d", k.Topic, k.Partition, k.Offset), body: k.MsgBody, source: k.Topic})
 		default:
 			return nil, false
 		}
 	}
 	return msgs, true
+}
+
+// fromIntake reports whether every message comes from the intake topic or
+// queue.
+func (d *dispatcher) fromIntake(msgs []queueMessage) bool {
+	for _, m := range msgs {
+		if !d.intake.Takes(m.source) {
+			return false
+		}
+	}
+	return len(msgs) > 0
+}
+
+// runIntake hands an intake batch to the worker. The triggers tell no
+// receive count, so no delivery is Final: the trigger's own retries and
+// dead-letter settings bound a message's attempts. Any failure fails the
+// invocation, and the trigger delivers the batch again; messages already
+// done come back with the same record ids.
+func (d *dispatcher) runIntake(ctx context.Context, msgs []queueMessage) ([]byte, error) {
+	batch := make([]platform.Delivery, len(msgs))
+	for i, m := range msgs {
+		batch[i] = platform.Delivery{Body: []byte(m.body)}
+	}
+	errs := d.intake.Process(ctx, batch)
+	return d.report(ctx, msgs, func(i int) error { return errs[i] })
 }
 
 // maxListed bounds the failed messages a RecordsFailed error names.
@@ -62,15 +92,24 @@ const maxListed = 5
 // runQueue gives each message body to the queue function. Any failure
 // fails the invocation, naming the messages that failed.
 func (d *dispatcher) runQueue(ctx context.Context, msgs []queueMessage) ([]byte, error) {
+	return d.report(ctx, msgs, func(i int) error {
+		switch {
+		case ctx.Err() != nil:
+			return fmt.Errorf("not attempted: %w", context.Cause(ctx))
+		case d.queue == nil:
+			return errors.New("not attempted: no queue function for this topic or queue")
+		}
+		return d.queue(ctx, []byte(msgs[i].body))
+	})
+}
+
+// report runs each message's outcome in turn; any failure fails the
+// invocation, naming the messages that failed.
+func (d *dispatcher) report(ctx context.Context, msgs []queueMessage, outcome func(i int) error) ([]byte, error) {
 	var failed []string
 	nfailed := 0
-	for _, m := range msgs {
-		var err error
-		if ctx.Err() != nil {
-			err = fmt.Errorf("not attempted: %w", context.Cause(ctx))
-		} else {
-			err = d.queue(ctx, []byte(m.body))
-		}
+	for i, m := range msgs {
+		err := outcome(i)
 		if err == nil {
 			continue
 		}

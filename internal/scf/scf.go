@@ -109,6 +109,13 @@ func RequestID(ctx context.Context) string {
 // cancelled, and an error when the runtime API fails or goes away: the
 // process should then exit so that SCF replaces the instance.
 func Serve(ctx context.Context, addr string, h http.Handler, jobs platform.Jobs, queue platform.Queue) error {
+	return ServeIntake(ctx, addr, h, jobs, queue, nil)
+}
+
+// ServeIntake is Serve with queued intake: CKafka and CMQ trigger events
+// whose topic or queue is in.Source go to in.Process as one batch; other
+// trigger events go to queue as before.
+func ServeIntake(ctx context.Context, addr string, h http.Handler, jobs platform.Jobs, queue platform.Queue, in *platform.Intake) error {
 	if addr == "" {
 		return errors.New("scf: no runtime API address")
 	}
@@ -120,7 +127,7 @@ func Serve(ctx context.Context, addr string, h http.Handler, jobs platform.Jobs,
 		}
 		return fmt.Errorf("scf: report ready: %w", err)
 	}
-	d := &dispatcher{h: h, jobs: jobs, queue: queue, log: log}
+	d := &dispatcher{h: h, jobs: jobs, queue: queue, intake: in, log: log}
 	for {
 		event, inv, err := rt.next(ctx)
 		if err != nil {
@@ -239,10 +246,11 @@ func (e *eventError) Unwrap() error { return e.err }
 
 // dispatcher routes one event to the handler or to a job.
 type dispatcher struct {
-	h     http.Handler
-	jobs  platform.Jobs
-	queue platform.Queue
-	log   *slog.Logger
+	h      http.Handler
+	jobs   platform.Jobs
+	queue  platform.Queue
+	intake *platform.Intake
+	log    *slog.Logger
 }
 
 // dispatch serves one event and returns the reply for the runtime API. A
@@ -271,8 +279,10 @@ func (d *dispatcher) dispatch(ctx context.Context, event []byte) (reply []byte, 
 		return d.serveFunctionURL(ctx, event)
 	case probe.Type == "Timer":
 		return d.runTimer(ctx, event)
-	case d.queue != nil && len(probe.Records) > 0:
-		if msgs, ok := queueMessages(probe.Records); ok {
+	case (d.queue != nil || d.intake != nil) && len(probe.Records) > 0:
+		if msgs, ok := queueMessages(probe.Records); ok && d.fromIntake(msgs) {
+			return d.runIntake(ctx, msgs)
+		} else if ok {
 			return d.runQueue(ctx, msgs)
 		}
 	}

@@ -91,10 +91,16 @@ func start(t *testing.T, h http.Handler, jobs platform.Jobs) *scftest.Server {
 // startQueue is start with a queue function.
 func startQueue(t *testing.T, h http.Handler, jobs platform.Jobs, queue platform.Queue) *scftest.Server {
 	t.Helper()
+	return startIntake(t, h, jobs, queue, nil)
+}
+
+// startIntake is startQueue with queued intake.
+func startIntake(t *testing.T, h http.Handler, jobs platform.Jobs, queue platform.Queue, in *platform.Intake) *scftest.Server {
+	t.Helper()
 	emu := scftest.NewServer()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- scf.Serve(ctx, emu.Addr, h, jobs, queue) }()
+	go func() { done <- scf.ServeIntake(ctx, emu.Addr, h, jobs, queue, in) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -3,12 +3,14 @@ package deploycheck
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -453,6 +455,43 @@ func checkTimer(t *testing.T, tm map[string]any) {
 	}
 }
 
+// checkIntake checks queued intake (EnableIntake, off by default): the
+// intake queue's redrive after IntakeMaxReceives, the worker's event
+// source mapping (batch, MaximumConcurrency = IntakeWorkers, batch item
+// failures) and its per-instance CCC_RATE_LIMIT, whose product with the
+// workers stays within the account's 20 calls a second.
+func checkIntake(t *testing.T, resources, params map[string]any, mappings any) {
+	t.Helper()
+	if get(params, "EnableIntake", "Default") != "false" {
+		t.Errorf("EnableIntake default = %v, want 'false'", get(params, "EnableIntake", "Default"))
+	}
+	for _, name := range []string{"IntakeQueue", "IntakeDeadLetterQueue", "WorkerFunction"} {
+		if get(resources, name, "Condition") != "UseIntake" {
+			t.Errorf("%s: Condition = %v, want UseIntake", name, get(resources, name, "Condition"))
+		}
+	}
+	if got := get(resources, "IntakeQueue", "Properties", "RedrivePolicy", "maxReceiveCount"); !reflect.DeepEqual(got, ref("IntakeMaxReceives")) {
+		t.Errorf("IntakeQueue maxReceiveCount = %v, want !Ref IntakeMaxReceives", got)
+	}
+	w, _ := get(resources, "WorkerFunction", "Properties").(map[string]any)
+	vars, _ := get(w, "Environment", "Variables").(map[string]any)
+	if vars["INTAKE"] != "sqs" || !reflect.DeepEqual(vars["INTAKE_MAX_RECEIVES"], ref("IntakeMaxReceives")) {
+		t.Errorf("worker INTAKE = %v, INTAKE_MAX_RECEIVES = %v", vars["INTAKE"], vars["INTAKE_MAX_RECEIVES"])
+	}
+	e := get(w, "Events", "Intake", "Properties")
+	if get(e, "BatchSize") == nil || !reflect.DeepEqual(get(e, "ScalingConfig", "MaximumConcurrency"), ref("IntakeWorkers")) ||
+		!reflect.DeepEqual(get(e, "FunctionResponseTypes"), []any{"ReportBatchItemFailures"}) {
+		t.Errorf("worker event source = %v, want BatchSize, MaximumConcurrency !Ref IntakeWorkers, ReportBatchItemFailures", e)
+	}
+	for _, workers := range asSlice(get(params, "IntakeWorkers", "AllowedValues")) {
+		n, _ := strconv.Atoi(fmt.Sprint(workers))
+		rate, err := strconv.ParseFloat(fmt.Sprint(get(mappings, "IntakeRate", fmt.Sprint(workers), "Rate")), 64)
+		if err != nil || n < 2 || float64(n)*rate > 20 {
+			t.Errorf("IntakeWorkers %v: CCC_RATE_LIMIT %v per worker; want workers x rate <= 20", workers, get(mappings, "IntakeRate", fmt.Sprint(workers), "Rate"))
+		}
+	}
+}
+
 func asSlice(v any) []any {
 	s, _ := v.([]any)
 	return s
@@ -472,13 +511,16 @@ func TestTemplateYAML(t *testing.T) {
 	for name, r := range resources {
 		typ, _ := get(r, "Type").(string)
 		byType[typ] = append(byType[typ], name)
-		if typ == "AWS::Serverless::Function" {
+		// The intake worker (EnableIntake) is the one other function,
+		// checked by checkIntake.
+		if typ == "AWS::Serverless::Function" && name != "WorkerFunction" {
 			fnName = name
 		}
 	}
-	if len(byType["AWS::Serverless::Function"]) != 1 {
-		t.Fatalf("functions: %v, want one", byType["AWS::Serverless::Function"])
+	if n := len(byType["AWS::Serverless::Function"]); fnName == "" || n > 2 || (n == 2 && resources["WorkerFunction"] == nil) {
+		t.Fatalf("functions: %v, want the enricher and at most the intake worker", byType["AWS::Serverless::Function"])
 	}
+	checkIntake(t, resources, params, doc["Mappings"])
 	fn, _ := get(resources, fnName, "Properties").(map[string]any)
 
 	for key, want := range map[string]any{
@@ -517,7 +559,12 @@ func TestTemplateYAML(t *testing.T) {
 	// dead-letter queue. Nothing else.
 	var statements []any
 	for _, p := range asSlice(fn["Policies"]) {
-		statements = append(statements, asSlice(get(p, "Statement"))...)
+		for _, st := range asSlice(get(p, "Statement")) {
+			// The intake statement exists only with EnableIntake (checkIntake).
+			if get(st, "Fn::If") == nil {
+				statements = append(statements, st)
+			}
+		}
 	}
 	if len(statements) != 2 {
 		t.Fatalf("policy statements = %v, want exactly the one for the Tencent secret and the one for the dead-letter queue", statements)

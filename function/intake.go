@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/config"
+	"github.com/ccc-enricher/ccc-enricher/internal/intake"
+	"github.com/ccc-enricher/ccc-enricher/internal/intake/sqsqueue"
+	"github.com/ccc-enricher/ccc-enricher/internal/platform"
+	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+)
+
+// newIntake returns the intake queue's writer, built by the sinks factory
+// from INTAKE and its variables, or nil when queued intake is off.
+func newIntake(ctx context.Context, cfg config.Intake, deps sinkDeps) (sink.Sink, error) {
+	if cfg.Queue.Kind == "" {
+		return nil, nil
+	}
+	return newDestination(ctx, cfg.Queue, deps, "INTAKE")
+}
+
+// intake is what the platforms' queue triggers hand intake batches to, or
+// nil when queued intake is off. On SQS it hides a throttled message for
+// the wait the CCC API asked.
+func (a *app) intake(ctx context.Context, deps sinkDeps) (*platform.Intake, error) {
+	cfg := a.cfg.Intake
+	if cfg.Queue.Kind == "" {
+		return nil, nil
+	}
+	w := &intake.Worker{Enricher: a.enricher, Logger: a.log}
+	in := &platform.Intake{
+		Source:      cfg.QueueName(),
+		MaxReceives: cfg.MaxReceives,
+		Process: func(ctx context.Context, batch []platform.Delivery) []error {
+			ds := make([]intake.Delivery, len(batch))
+			for i, d := range batch {
+				ds[i] = intake.Delivery{Body: d.Body, Final: d.Final}
+			}
+			return w.Process(ctx, ds)
+		},
+	}
+	if cfg.Queue.Kind == config.KindSQS && deps.aws != nil {
+		awsCfg, err := deps.aws(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("INTAKE=sqs: load AWS configuration: %w", err)
+		}
+		q, err := sqsqueue.New(cfg.Queue.SQS.QueueURL, awsCfg)
+		if err != nil {
+			return nil, fmt.Errorf("INTAKE_SQS_QUEUE_URL: %w", err)
+		}
+		in.Hide = q.Hide
+	}
+	return in, nil
+}
+
+// worker runs `bootstrap worker`: a long-running consumer of the intake
+// queue, WORKER_CONCURRENCY messages in flight sharing the process's CCC
+// rate limiter, until ctx is done (SIGTERM), finishing the messages in
+// flight.
+func worker(ctx context.Context, getenv func(string) string) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.Intake.Queue.Kind != config.KindSQS {
+		return fmt.Errorf("INTAKE is %q: bootstrap worker consumes an sqs intake queue (kafka and cmq intake run as SCF triggers)", cfg.Intake.Queue.Kind)
+	}
+	log := newLogger(os.Stderr, cfg.LogLevel)
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("INTAKE=sqs: load AWS configuration: %w", err)
+	}
+	q, err := sqsqueue.New(cfg.Intake.Queue.SQS.QueueURL, awsCfg)
+	if err != nil {
+		return fmt.Errorf("INTAKE_SQS_QUEUE_URL: %w", err)
+	}
+	c := &sqsqueue.Consumer{
+		Queue: q, Process: a.intakeQueue.Process, MaxReceives: cfg.Intake.MaxReceives,
+		Concurrency: cfg.Intake.Concurrency, Logger: log,
+	}
+	log.Info("worker consuming", "queue", cfg.Intake.QueueName(), "concurrency", cfg.Intake.Concurrency)
+	return c.Run(ctx)
+}
