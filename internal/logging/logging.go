@@ -201,12 +201,28 @@ func ParseLevel(s string) slog.Level {
 }
 
 // Install makes l the default logger and routes the standard log
-// package's output through it at LogLevel, so that net/http's diagnostics,
-// which quote a peer's bytes, are redacted like everything else.
+// package's output through it at LogLevel. Libraries write free text
+// there, and net/http quotes a peer's bytes in it ("Unsolicited response
+// received on idle HTTP channel starting with %q"): every quoted part of
+// such a line is dropped before the line is logged, and the rest is
+// redacted like everything else.
 func Install(l *slog.Logger) {
 	slog.SetDefault(l)
-	slog.SetLogLoggerLevel(LogLevel)
 	log.SetFlags(0)
+	log.SetOutput(libraryWriter{l})
+}
+
+// quotedRE matches a Go-quoted string (%q), the form in which libraries
+// quote what they received.
+var quotedRE = regexp.MustCompile(`"(?:[^"\\]|\\.)*"?`)
+
+// libraryWriter logs each line the standard log package writes.
+type libraryWriter struct{ l *slog.Logger }
+
+func (w libraryWriter) Write(p []byte) (int, error) {
+	msg := quotedRE.ReplaceAllString(strings.TrimRight(string(p), "\n"), `"…"`)
+	w.l.Log(context.Background(), LogLevel, msg, "source", "library")
+	return len(p), nil
 }
 
 // Discard returns a logger that writes nothing.

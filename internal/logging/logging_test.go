@@ -62,9 +62,11 @@ func TestInstallRoutesStandardLog(t *testing.T) {
 	defer slog.SetDefault(old)
 	var buf bytes.Buffer
 	Install(New(&buf, slog.LevelInfo))
-	log.Printf("Unsolicited response received on idle HTTP channel starting with %q", "HTTP/1.1 204\r\n\r\n{\"Caller\":\"008613812345678\",\"RecordURL\":\"https://x.example/tcccadmin/getRecord/s\"}")
+	log.Printf("Unsolicited response received on idle HTTP channel starting with %q", "HTTP/1.1 204\r\n\r\n{\"Caller\":\"008613812345678\",\"Mail\":\"agent@example.com\",\"RecordURL\":\"https://x.example/tcccadmin/getRecord/s\"}")
 	out := buf.String()
-	if !strings.Contains(out, `"level":"WARN"`) || strings.Contains(out, "008613812345678") || strings.Contains(out, "getRecord") {
+	// The quoted peer bytes are dropped whole: no number, link or mail.
+	if !strings.Contains(out, `"level":"WARN"`) || !strings.Contains(out, "starting with") ||
+		strings.Contains(out, "008613812345678") || strings.Contains(out, "getRecord") || strings.Contains(out, "agent@example.com") {
 		t.Errorf("log output:\n%s", out)
 	}
 }
