@@ -19,6 +19,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
+	"github.com/ccc-enricher/ccc-enricher/internal/metrics"
 	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
@@ -43,6 +44,8 @@ type app struct {
 	// sample is the embedded emulator's sample call, when CCC_ENDPOINT=emulator.
 	sample  *tcemu.Sample
 	closers []func()
+	// metrics writes the metrics lines; nil when they are off (observe).
+	metrics *metrics.Writer
 }
 
 // emulatorKeys are the demo key pair the embedded emulator accepts. They
@@ -79,6 +82,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		a.close()
 		return nil, err
 	}
+	a.primary = measuredSink{a.primary, metrics.Primary}
 	out := a.primary
 	if cfg.DeadLetter.Kind != "" {
 		dlq, err := newSink(ctx, cfg.DeadLetter, deps, "DLQ_")
@@ -86,7 +90,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 			a.close()
 			return nil, err
 		}
-		out = sink.WithDeadLetter(out, dlq)
+		out = sink.WithDeadLetter(out, measuredSink{dlq, metrics.DeadLetter})
 	}
 
 	a.enricher = &enrich.Enricher{
@@ -105,6 +109,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Logger:           log,
 	}
 	switch cfg.Push.Auth {
+	case "":
+		// A command (reconcile, backfill), which takes no pushes.
+		opts.Auth = pushauth.NoAuth()
 	case config.AuthNone:
 		opts.Auth = pushauth.NoAuth()
 		log.Warn("PUSH_AUTH=none: anyone who knows the URL can push; use basic or oauth2 in production")

@@ -31,6 +31,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/awslambda"
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/logging"
+	"github.com/ccc-enricher/ccc-enricher/internal/metrics"
 	"github.com/ccc-enricher/ccc-enricher/internal/scf"
 )
 
@@ -62,7 +63,9 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(os.Stderr, cfg.LogLevel)
+	// The metrics lines share the log's stream; the lock keeps lines whole.
+	logw := &metrics.SyncWriter{W: os.Stderr}
+	log := newLogger(logw, cfg.LogLevel)
 	// The platform adapters log through the default logger, and net/http
 	// through the standard log package: both go through the redaction.
 	logging.Install(log)
@@ -72,6 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		if err != nil {
 			return err
 		}
+		a.observe(logw)
 		lambda.Start(awslambda.NewHandler(a.handler, a.jobs, a.redrive))
 		return nil
 	case config.PlatformSCF:
@@ -79,6 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		if err != nil {
 			return err
 		}
+		a.observe(logw)
 		return scf.Serve(ctx, cfg.Runtime.SCFRuntimeAPI, a.handler, a.jobs, a.redrive)
 	default:
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -87,6 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		if err != nil {
 			return err
 		}
+		a.observe(logw)
 		defer a.close()
 		return serve(ctx, a, fmt.Sprintf(":%d", cfg.Port), log)
 	}

@@ -235,7 +235,9 @@ func TestCommandFlags(t *testing.T) {
 		{"-sdk-app-id ambiguous", []string{"backfill", "-from", from}, map[string]string{"CCC_SDK_APP_IDS": "1400000000,1400000001"}, "-sdk-app-id is required: one of CCC_SDK_APP_IDS (1400000000, 1400000001)"},
 		{"unknown flag", []string{"backfill", "-frm", from}, nil, "backfill: flag provided but not defined: -frm (see bootstrap backfill -h)"},
 		{"extra argument", []string{"backfill", "-from", from, "now"}, nil, `unexpected argument "now"`},
-		{"bad configuration", []string{"backfill", "-from", from}, map[string]string{"PUSH_AUTH": ""}, "PUSH_AUTH is required"},
+		{"bad configuration", []string{"backfill", "-from", from}, map[string]string{"PUSH_AUTH": "basic"}, "PUSH_BASIC_USERNAME is required"},
+		{"no application at all", []string{"backfill", "-from", from}, map[string]string{"CCC_SDK_APP_IDS": ""}, "-sdk-app-id is required"},
+		{"reconcile without applications", []string{"reconcile"}, map[string]string{"CCC_SDK_APP_IDS": "", "PUSH_AUTH": ""}, "CCC_SDK_APP_IDS is required"},
 		{"reconcile -at", []string{"reconcile", "-at", "noon"}, nil, "flag -at"},
 		{"reconcile extra", []string{"reconcile", "x"}, nil, `reconcile: unexpected argument "x"`},
 	} {
