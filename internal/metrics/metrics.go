@@ -207,3 +207,12 @@ func (c *Collector) Reconcile(seen, inSlot, sent, failed int) {
 		observation{"ReconcileSent", float64(sent)},
 		observation{"ReconcileFailed", float64(failed)})
 }
+
+// Names lists every metric's name, in the order a line lists them.
+func Names() []string {
+	names := make([]string, len(catalogue))
+	for i, m := range catalogue {
+		names[i] = m.name
+	}
+	return names
+}
