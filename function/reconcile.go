@@ -230,7 +230,7 @@ func (c *command) backfill(ctx context.Context, args []string) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ui := &progress{w: c.stderr, tty: isTerminal(c.stderr), window: *b.window}
+	ui := &progress{w: c.stderr, tty: isTerminal(c.stderr), window: *b.window, dryRun: *b.dryRun}
 	a, log, err := c.app(ctx, cfg, ui)
 	if err != nil {
 		return err
@@ -266,7 +266,7 @@ func (c *command) summarise(b *backfillFlags, cdrOnly bool, sum reconcile.Summar
 	}
 	fmt.Fprintf(c.stderr, "backfill of SdkAppId %d, calls that ended from %s to %s (%s):\n", *b.appID, stamp(sum.Start), stamp(sum.End), m)
 	if *b.dryRun {
-		fmt.Fprintf(c.stderr, "  dry run: %d sessions seen on %s, %d in range, %d would be sent, %d invalid\n",
+		fmt.Fprintf(c.stderr, "  dry run: %d sessions seen on %s, %d in range, would send %d, %d invalid\n",
 			sum.Seen, pages(sum.Pages), sum.InSlot, sum.Listed, sum.Failed)
 	} else {
 		fmt.Fprintf(c.stderr, "  %d sessions seen on %s, %d in range: %d forwarded, %d dead-lettered, %d partial, %d failed\n",

@@ -147,7 +147,7 @@ func TestBackfillDryRun(t *testing.T) {
 			t.Errorf("%s not listed", s)
 		}
 	}
-	if !strings.Contains(stderr, "dry run: 3 sessions seen on 1 page, 3 in range, 3 would be sent, 0 invalid") {
+	if !strings.Contains(stderr, "dry run: 3 sessions seen on 1 page, 3 in range, would send 3, 0 invalid") {
 		t.Errorf("stderr:\n%s", stderr)
 	}
 	if n := e.emu.Calls("DescribeSessionDetail"); n != 0 || len(e.received()) != 0 {
@@ -362,6 +362,17 @@ func TestProgress(t *testing.T) {
 	}
 	if isTerminal(&tty) {
 		t.Errorf("a buffer is a terminal")
+	}
+
+	// A dry run sends nothing, and says so as its summary does.
+	var dry bytes.Buffer
+	p = &progress{w: &dry, window: time.Hour, dryRun: true}
+	p.printed = time.Now()
+	listed := sum
+	listed.Forwarded, listed.Listed = 0, 5
+	p.update(reconcile.Progress{Summary: listed, At: start.Add(time.Hour)})
+	if want := "backfill:  33% up to 2026-03-01T01:00:00Z  seen 7  would send 5  invalid 1\n"; dry.String() != want {
+		t.Errorf("dry-run progress %q, want %q", dry.String(), want)
 	}
 }
 
