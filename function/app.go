@@ -183,7 +183,7 @@ func writeSamples(s tcemu.Sample) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	for name, body := range map[string][]byte{"push-cdr.json": s.CDRPush, "push-record.json": s.RecordPush} {
+	for name, body := range map[string][]byte{"push-cdr.json": s.CDRPush, "push-record.json": s.RecordPush, "push-voicemail.json": s.VoicemailPush} {
 		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
 			return "", err
 		}
