@@ -19,6 +19,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
+	"github.com/ccc-enricher/ccc-enricher/internal/metrics"
 	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
@@ -46,6 +47,8 @@ type app struct {
 	// when INTAKE is unset.
 	intakeQueue *platform.Intake
 	closers     []func()
+	// metrics writes the metrics lines; nil when they are off (observe).
+	metrics *metrics.Writer
 }
 
 // emulatorKeys are the demo key pair the embedded emulator accepts. They
@@ -82,6 +85,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		a.close()
 		return nil, err
 	}
+	a.primary = measuredSink{a.primary, metrics.Primary}
 	out := a.primary
 	if cfg.DeadLetter.Kind != "" {
 		dlq, err := newSink(ctx, cfg.DeadLetter, deps, "DLQ_")
@@ -89,7 +93,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 			a.close()
 			return nil, err
 		}
-		out = sink.WithDeadLetter(out, dlq)
+		out = sink.WithDeadLetter(out, measuredSink{dlq, metrics.DeadLetter})
 	}
 
 	a.enricher = &enrich.Enricher{
@@ -108,6 +112,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Logger:           log,
 	}
 	switch cfg.Push.Auth {
+	case "":
+		// A command (reconcile, backfill), which takes no pushes.
+		opts.Auth = pushauth.NoAuth()
 	case config.AuthNone:
 		opts.Auth = pushauth.NoAuth()
 		log.Warn("PUSH_AUTH=none: anyone who knows the URL can push; use basic or oauth2 in production")
@@ -187,7 +194,7 @@ func writeSamples(s tcemu.Sample) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	for name, body := range map[string][]byte{"push-cdr.json": s.CDRPush, "push-record.json": s.RecordPush} {
+	for name, body := range map[string][]byte{"push-cdr.json": s.CDRPush, "push-record.json": s.RecordPush, "push-voicemail.json": s.VoicemailPush} {
 		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
 			return "", err
 		}

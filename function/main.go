@@ -32,6 +32,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/awslambda"
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/logging"
+	"github.com/ccc-enricher/ccc-enricher/internal/metrics"
 	"github.com/ccc-enricher/ccc-enricher/internal/scf"
 )
 
@@ -67,7 +68,9 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(os.Stderr, cfg.LogLevel)
+	// The metrics lines share the log's stream; the lock keeps lines whole.
+	logw := &metrics.SyncWriter{W: os.Stderr}
+	log := newLogger(logw, cfg.LogLevel)
 	// The platform adapters log through the default logger, and net/http
 	// through the standard log package: both go through the redaction.
 	logging.Install(log)
@@ -77,6 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		if err != nil {
 			return err
 		}
+		a.observe(logw)
 		lambda.Start(awslambda.NewIntakeHandler(a.handler, a.jobs, a.redrive, a.intakeQueue))
 		return nil
 	case config.PlatformSCF:
@@ -84,6 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		if err != nil {
 			return err
 		}
+		a.observe(logw)
 		return scf.ServeIntake(ctx, cfg.Runtime.SCFRuntimeAPI, a.handler, a.jobs, a.redrive, a.intakeQueue)
 	default:
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -92,6 +97,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		if err != nil {
 			return err
 		}
+		a.observe(logw)
 		defer a.close()
 		return serve(ctx, a, fmt.Sprintf(":%d", cfg.Port), log)
 	}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,6 +131,13 @@ func testRIE(t *testing.T, bin string, env []string, sample tcemu.Sample) {
 			out.waitRecord(t, sample.SessionID)
 		})
 	}
+	t.Run("push metrics in EMF", func(t *testing.T) {
+		m := out.waitMetrics(t, "http", true)
+		checkMetrics(t, m, "Kind", "ErrCode", "Sink", "Pushes", "DetailLatency", "DetailAttempts", "RequestLimitExceeded", "SinkLatency", "SinkAttempts", "SinkDelivered")
+		if m["Kind"] != "cdr" || m["ErrCode"] != "0" || m["Sink"] != "stdout" {
+			t.Errorf("dimensions Kind %v ErrCode %v Sink %v", m["Kind"], m["ErrCode"], m["Sink"])
+		}
+	})
 	t.Run("GET /healthz", func(t *testing.T) {
 		ev := mutateJSON(t, testenv.LambdaFixture(t, "apigw-v2-request-no-authorizer.json"), func(e map[string]any) {
 			e["rawPath"] = "/healthz"
@@ -146,6 +154,12 @@ func testRIE(t *testing.T, bin string, env []string, sample tcemu.Sample) {
 		if m["job"] != "reconcile" && !strings.Contains(fmt.Sprint(m["errorMessage"]), "job reconcile") {
 			t.Fatalf("scheduled event reply %v", m)
 		}
+	})
+	t.Run("scheduled run metrics in EMF", func(t *testing.T) {
+		now := time.Now().UTC().Format(time.RFC3339)
+		invoke(t, []byte(`{"version":"0","id":"y","detail-type":"Scheduled Event","source":"aws.events","time":"`+now+`","resources":[],"detail":{}}`))
+		m := out.waitMetrics(t, "reconcile", true, "TelCdrLatency")
+		checkMetrics(t, m, "Operation", "ReconcileSeen", "ReconcileInSlot", "ReconcileSent", "ReconcileFailed", "TelCdrLatency")
 	})
 	t.Run("EventBridge Scheduler without input", func(t *testing.T) {
 		m := invoke(t, []byte(`{}`))
@@ -293,6 +307,10 @@ func testSCF(t *testing.T, bin string, env []string, sample tcemu.Sample) {
 		checkAccepted(t, status, body)
 		out.waitRecord(t, sample.SessionID)
 	})
+	t.Run("push metrics", func(t *testing.T) {
+		m := out.waitMetrics(t, "http", false)
+		checkMetrics(t, m, "Kind", "ErrCode", "Sink", "Pushes", "DetailLatency", "DetailAttempts", "RequestLimitExceeded", "SinkLatency", "SinkAttempts", "SinkDelivered")
+	})
 	t.Run("GET /healthz", func(t *testing.T) {
 		if status, body := apigw(t, invoke(t, event("GET", "/healthz", `{}`, nil, false, "scf-hz"))); status != 200 {
 			t.Fatalf("healthz %d %s", status, body)
@@ -329,6 +347,12 @@ func testSCF(t *testing.T, bin string, env []string, sample tcemu.Sample) {
 			t.Fatalf("timer reply error=%v %s", res.Error, res.Body)
 		}
 	})
+	t.Run("timer run metrics", func(t *testing.T) {
+		now := time.Now().UTC().Format(time.RFC3339)
+		invoke(t, []byte(`{"Type":"Timer","TriggerName":"reconcile","Time":"`+now+`","Message":"reconcile"}`))
+		m := out.waitMetrics(t, "reconcile", false, "TelCdrLatency")
+		checkMetrics(t, m, "Operation", "ReconcileSeen", "ReconcileInSlot", "ReconcileSent", "ReconcileFailed", "TelCdrLatency")
+	})
 	if err := emu.Err(); err != nil {
 		t.Errorf("runtime API protocol violations:\n%v", err)
 	}
@@ -350,6 +374,11 @@ type process struct {
 	lines  chan string
 	exited chan struct{}
 	errBuf testenv.Buffer
+	// all is every line of standard output, for waitMetrics: under
+	// aws-lambda-rie the function's standard error arrives there.
+	all testenv.Buffer
+	// metricsSeen are the metrics lines waitMetrics has returned.
+	metricsSeen map[string]bool
 }
 
 func (p *process) stderr() string { return p.errBuf.String() }
@@ -372,6 +401,7 @@ func startProcess(t *testing.T, cmd *exec.Cmd) *process {
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 64<<10), 4<<20)
 		for sc.Scan() {
+			p.all.Write([]byte(sc.Text() + "\n"))
 			select {
 			case p.lines <- sc.Text():
 			default: // nobody reads that far; drop rather than block the child
@@ -539,5 +569,85 @@ func waitListening(t *testing.T, addr string) {
 			t.Fatalf("nothing listening at %s: %v", addr, err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitMetrics waits for a metrics line of the operation, not returned
+// before, that has the fields want, and checks its form: EMF (the "_aws"
+// block naming the namespace, dimensions and metrics) on Lambda, the same
+// fields without it on SCF.
+func (p *process) waitMetrics(t *testing.T, operation string, emf bool, want ...string) map[string]any {
+	t.Helper()
+	if p.metricsSeen == nil {
+		p.metricsSeen = map[string]bool{}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		lines := strings.Split(p.stderr()+"\n"+p.all.String(), "\n")
+		for i := range lines {
+			var m map[string]any
+			if p.metricsSeen[lines[i]] || json.Unmarshal([]byte(lines[i]), &m) != nil || m["msg"] != "metrics" || m["Operation"] != operation ||
+				slices.ContainsFunc(want, func(f string) bool { _, ok := m[f]; return !ok }) {
+				continue
+			}
+			p.metricsSeen[lines[i]] = true
+			if _, ok := m["_aws"]; ok != emf {
+				t.Fatalf("metrics line with _aws %v, want %v: %s", ok, emf, lines[i])
+			}
+			if emf {
+				checkEMF(t, m, lines[i])
+			}
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no metrics line of %s with %v\n%s%s", operation, want, p.stderr(), p.all.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkEMF checks what CloudWatch needs of an EMF document: the namespace,
+// each dimension set and metric naming a member of the line.
+func checkEMF(t *testing.T, m map[string]any, line string) {
+	t.Helper()
+	var doc struct {
+		AWS struct {
+			Timestamp         int64
+			CloudWatchMetrics []struct {
+				Namespace  string
+				Dimensions [][]string
+				Metrics    []struct{ Name, Unit string }
+			}
+		} `json:"_aws"`
+	}
+	if err := json.Unmarshal([]byte(line), &doc); err != nil || doc.AWS.Timestamp == 0 || len(doc.AWS.CloudWatchMetrics) == 0 {
+		t.Fatalf("EMF block %s: %v", line, err)
+	}
+	for _, d := range doc.AWS.CloudWatchMetrics {
+		if d.Namespace != "ccc-enricher" {
+			t.Errorf("namespace %q", d.Namespace)
+		}
+		for _, set := range d.Dimensions {
+			for _, dim := range set {
+				if _, ok := m[dim].(string); !ok {
+					t.Errorf("dimension %s not in the line", dim)
+				}
+			}
+		}
+		for _, x := range d.Metrics {
+			if _, ok := m[x.Name]; !ok || x.Unit == "" {
+				t.Errorf("metric %s (unit %q) not in the line", x.Name, x.Unit)
+			}
+		}
+	}
+}
+
+// checkMetrics wants each of the fields in a metrics line.
+func checkMetrics(t *testing.T, m map[string]any, fields ...string) {
+	t.Helper()
+	for _, f := range fields {
+		if _, ok := m[f]; !ok {
+			t.Errorf("metrics line lacks %s: %v", f, m)
+		}
 	}
 }

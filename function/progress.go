@@ -30,6 +30,7 @@ type progress struct {
 	w              io.Writer
 	tty            bool
 	window         time.Duration
+	dryRun         bool
 	mu             sync.Mutex
 	bar            string    // on screen, tty only
 	drawn, printed time.Time // when the bar was drawn, a plain line printed
@@ -50,7 +51,11 @@ func (p *progress) update(pr reconcile.Progress) {
 		frac = min(max(float64(pr.At.Sub(pr.Start))/float64(total), 0), 1)
 	}
 	counts := fmt.Sprintf("up to %s  seen %d  sent %d  dead-lettered %d  failed %d",
-		stamp(pr.At), pr.Seen, pr.Forwarded+pr.DeadLettered+pr.Listed, pr.DeadLettered, pr.Failed)
+		stamp(pr.At), pr.Seen, pr.Forwarded+pr.DeadLettered, pr.DeadLettered, pr.Failed)
+	if p.dryRun {
+		// Nothing is sent: the summary's words, "would send".
+		counts = fmt.Sprintf("up to %s  seen %d  would send %d  invalid %d", stamp(pr.At), pr.Seen, pr.Listed, pr.Failed)
+	}
 	now := time.Now()
 	if p.tty {
 		if now.Sub(p.drawn) < redrawGap && frac < 1 {

@@ -21,7 +21,8 @@ import (
 
 // reconcileJob reconciles the slot that the scheduled time designates.
 func (a *app) reconcileJob(ctx context.Context, scheduled time.Time) error {
-	_, err := a.reconciler(a.log).Reconcile(ctx, scheduled)
+	sum, err := a.reconciler(a.log).Reconcile(ctx, scheduled)
+	recordRun(ctx, sum)
 	return err
 }
 
@@ -94,7 +95,7 @@ func (c *command) reconcile(ctx context.Context, args []string) error {
 	if done, err := c.parse(fs, reconcileUsage, args); done || err != nil {
 		return err
 	}
-	cfg, err := config.Load(c.getenv)
+	cfg, err := config.LoadFor(c.getenv, config.ReconcileCommand)
 	if err != nil {
 		return err
 	}
@@ -109,7 +110,10 @@ func (c *command) reconcile(ctx context.Context, args []string) error {
 	if at.set {
 		scheduled = at.t
 	}
-	_, err = a.reconciler(log).Reconcile(ctx, scheduled)
+	ctx, flush := a.measure(ctx, "reconcile")
+	defer flush()
+	sum, err := a.reconciler(log).Reconcile(ctx, scheduled)
+	recordRun(ctx, sum)
 	return err
 }
 
@@ -166,6 +170,10 @@ func (b *backfillFlags) pickApp(ids []int64) error {
 	switch {
 	case *b.appID == 0 && len(ids) == 1:
 		*b.appID = ids[0]
+	case *b.appID == 0 && len(ids) == 0:
+		return errors.New("-sdk-app-id is required")
+	case len(ids) == 0:
+		// No CCC_SDK_APP_IDS: the flag alone names the application.
 	case *b.appID == 0:
 		return fmt.Errorf("-sdk-app-id is required: one of CCC_SDK_APP_IDS (%s)", joinIDs(ids))
 	case !slices.Contains(ids, *b.appID):
@@ -212,7 +220,7 @@ func (c *command) backfill(ctx context.Context, args []string) error {
 	if err := b.check(time.Now()); err != nil {
 		return err
 	}
-	cfg, err := config.Load(c.getenv)
+	cfg, err := config.LoadFor(c.getenv, config.BackfillCommand)
 	if err != nil {
 		return err
 	}
@@ -222,7 +230,7 @@ func (c *command) backfill(ctx context.Context, args []string) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ui := &progress{w: c.stderr, tty: isTerminal(c.stderr), window: *b.window}
+	ui := &progress{w: c.stderr, tty: isTerminal(c.stderr), window: *b.window, dryRun: *b.dryRun}
 	a, log, err := c.app(ctx, cfg, ui)
 	if err != nil {
 		return err
@@ -233,8 +241,11 @@ func (c *command) backfill(ctx context.Context, args []string) error {
 	if *b.mode != "" {
 		r.CDROnly = *b.mode == config.ReconcileCDROnly
 	}
-	sum, err := r.Backfill(ctx, b.rangeOf(c.stdout, ui.update))
+	mctx, flush := a.measure(ctx, "backfill")
+	sum, err := r.Backfill(mctx, b.rangeOf(c.stdout, ui.update))
+	recordRun(mctx, sum)
 	ui.clear()
+	flush()
 	c.summarise(b, r.CDROnly, sum)
 	if err == nil {
 		fmt.Fprintf(c.stderr, "done up to %s: complete\n", stamp(sum.End))
@@ -255,7 +266,7 @@ func (c *command) summarise(b *backfillFlags, cdrOnly bool, sum reconcile.Summar
 	}
 	fmt.Fprintf(c.stderr, "backfill of SdkAppId %d, calls that ended from %s to %s (%s):\n", *b.appID, stamp(sum.Start), stamp(sum.End), m)
 	if *b.dryRun {
-		fmt.Fprintf(c.stderr, "  dry run: %d sessions seen on %s, %d in range, %d would be sent, %d invalid\n",
+		fmt.Fprintf(c.stderr, "  dry run: %d sessions seen on %s, %d in range, would send %d, %d invalid\n",
 			sum.Seen, pages(sum.Pages), sum.InSlot, sum.Listed, sum.Failed)
 	} else {
 		fmt.Fprintf(c.stderr, "  %d sessions seen on %s, %d in range: %d forwarded, %d dead-lettered, %d partial, %d failed\n",
@@ -292,6 +303,7 @@ func (c *command) app(ctx context.Context, cfg *config.Config, logw io.Writer) (
 	if err != nil {
 		return nil, nil, err
 	}
+	a.observe(logw)
 	return a, log, nil
 }
 

@@ -147,7 +147,7 @@ func TestBackfillDryRun(t *testing.T) {
 			t.Errorf("%s not listed", s)
 		}
 	}
-	if !strings.Contains(stderr, "dry run: 3 sessions seen on 1 page, 3 in range, 3 would be sent, 0 invalid") {
+	if !strings.Contains(stderr, "dry run: 3 sessions seen on 1 page, 3 in range, would send 3, 0 invalid") {
 		t.Errorf("stderr:\n%s", stderr)
 	}
 	if n := e.emu.Calls("DescribeSessionDetail"); n != 0 || len(e.received()) != 0 {
@@ -235,7 +235,9 @@ func TestCommandFlags(t *testing.T) {
 		{"-sdk-app-id ambiguous", []string{"backfill", "-from", from}, map[string]string{"CCC_SDK_APP_IDS": "1400000000,1400000001"}, "-sdk-app-id is required: one of CCC_SDK_APP_IDS (1400000000, 1400000001)"},
 		{"unknown flag", []string{"backfill", "-frm", from}, nil, "backfill: flag provided but not defined: -frm (see bootstrap backfill -h)"},
 		{"extra argument", []string{"backfill", "-from", from, "now"}, nil, `unexpected argument "now"`},
-		{"bad configuration", []string{"backfill", "-from", from}, map[string]string{"PUSH_AUTH": ""}, "PUSH_AUTH is required"},
+		{"bad configuration", []string{"backfill", "-from", from}, map[string]string{"PUSH_AUTH": "basic"}, "PUSH_BASIC_USERNAME is required"},
+		{"no application at all", []string{"backfill", "-from", from}, map[string]string{"CCC_SDK_APP_IDS": ""}, "-sdk-app-id is required"},
+		{"reconcile without applications", []string{"reconcile"}, map[string]string{"CCC_SDK_APP_IDS": "", "PUSH_AUTH": ""}, "CCC_SDK_APP_IDS is required"},
 		{"reconcile -at", []string{"reconcile", "-at", "noon"}, nil, "flag -at"},
 		{"reconcile extra", []string{"reconcile", "x"}, nil, `reconcile: unexpected argument "x"`},
 	} {
@@ -360,6 +362,17 @@ func TestProgress(t *testing.T) {
 	}
 	if isTerminal(&tty) {
 		t.Errorf("a buffer is a terminal")
+	}
+
+	// A dry run sends nothing, and says so as its summary does.
+	var dry bytes.Buffer
+	p = &progress{w: &dry, window: time.Hour, dryRun: true}
+	p.printed = time.Now()
+	listed := sum
+	listed.Forwarded, listed.Listed = 0, 5
+	p.update(reconcile.Progress{Summary: listed, At: start.Add(time.Hour)})
+	if want := "backfill:  33% up to 2026-03-01T01:00:00Z  seen 7  would send 5  invalid 1\n"; dry.String() != want {
+		t.Errorf("dry-run progress %q, want %q", dry.String(), want)
 	}
 }
 

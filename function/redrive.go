@@ -12,6 +12,8 @@ import (
 // primary sink alone, without the dead-letter fallback, so that a record
 // that fails again stays in the queue instead of being written back to it.
 func (a *app) redrive(ctx context.Context, body []byte) error {
+	ctx, flush := a.measure(ctx, "redrive")
+	defer flush()
 	r := redrive.Redriver{Sink: a.primary, Enricher: a.enricher, Logger: a.log}
 	return r.Redrive(ctx, body)
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/intake"
 	"github.com/ccc-enricher/ccc-enricher/internal/logging"
+	"github.com/ccc-enricher/ccc-enricher/internal/metrics"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
 	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
@@ -128,6 +129,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			level = slog.LevelWarn // acknowledged, but not where the user wants it
 		}
 		log.Log(ctx, level, "request", append(attrs, info.attrs...)...)
+		if info.kind != "" {
+			metrics.FromContext(ctx).Push(info.kind, rec.errCode)
+		}
 	}()
 	_, pattern := h.mux.Handler(r)
 	if pattern == "" || path.Clean(r.URL.Path) != r.URL.Path {
@@ -178,6 +182,7 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 		pushUUID = pushUUID[:128]
 	}
 	info.add("push_uuid", pushUUID)
+	info.kind = "none" // until the action names one
 	if err := h.Auth.Authenticate(r); err != nil {
 		info.add("reason", err.Error())
 		if ae, ok := errors.AsType[*pushauth.AuthError](err); ok && ae.Challenge != "" {
@@ -200,6 +205,7 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 		reply(w, codeBadAction, err.Error())
 		return
 	}
+	info.kind = metricKind(kind)
 	body, ok := h.readBody(w, r)
 	if !ok {
 		return
@@ -249,7 +255,9 @@ func (h *handler) enqueue(ctx context.Context, w http.ResponseWriter, p *push.Pu
 	m, err := intake.Message(p, pushUUID, h.Now())
 	if err == nil {
 		infoOf(ctx).add("record_id", m.ID, "queued", h.Intake.Name())
+		start := time.Now()
 		err = h.Intake.Send(ctx, m)
+		metrics.FromContext(ctx).Enqueue(time.Since(start))
 	}
 	if err != nil {
 		h.fail(ctx, w, fmt.Errorf("%w: %w", errIntake, err))
@@ -407,6 +415,15 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// metricKind is k as a metrics dimension: an action this version does not
+// know is "unknown", so that a sender cannot mint dimension values.
+func metricKind(k push.Kind) string {
+	if !k.Known() {
+		return "unknown"
+	}
+	return string(k)
+}
+
 func levelFor(status int) slog.Level {
 	switch {
 	case status >= 500:
@@ -422,7 +439,10 @@ func levelFor(status int) slog.Level {
 type requestInfo struct {
 	attrs        []any
 	deadLettered bool
-	onDemand     bool // the enrich route: a person or a program asked, not CCC
+	// kind is the push's kind as the metrics name it; "" when the request
+	// is not a push.
+	kind     string
+	onDemand bool // the enrich route: a person or a program asked, not CCC
 }
 
 func (i *requestInfo) add(kv ...any) { i.attrs = append(i.attrs, kv...) }

@@ -55,6 +55,8 @@ pack() {
 }
 
 mkdir -p "$dist/aws" "$dist/build" "$dist/scf"
+# What this run built, relative to $dist: older builds there are not listed.
+built=()
 for arch in "${archs[@]}"; do
 	bin=$dist/build/$arch/bootstrap
 	mkdir -p "$(dirname "$bin")"
@@ -67,13 +69,14 @@ for arch in "${archs[@]}"; do
 	pack "$dist/aws/bootstrap-$arch.zip" "$bin"
 	pack "$dist/scf-$arch.zip" "$bin"
 	# SCF runs x86_64: the package directory holds the amd64 build.
+	built+=("build/$arch/bootstrap" "aws/bootstrap-$arch.zip" "scf-$arch.zip")
 	if [ "$arch" = amd64 ]; then
 		cp -p "$bin" "$dist/scf/bootstrap"
+		built+=(scf/bootstrap)
 	fi
 done
 
 cd "$dist"
-for f in build/*/bootstrap aws/bootstrap-*.zip scf-*.zip scf/bootstrap; do
-	[ -e "$f" ] || continue
+for f in "${built[@]}"; do
 	printf '%10d  %s  %s\n' "$(wc -c <"$f")" "$(sha256sum "$f" | cut -d' ' -f1)" "$f"
 done

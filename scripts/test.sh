@@ -3,8 +3,9 @@
 # receiver, kfake broker), the Lambda runtime emulator, moto_server and
 # cfn-lint where present. Usage: scripts/test.sh [go test flags...]
 #
-# Tests that need an outside tool skip with a message when it is missing;
-# CI sets CCC_ENRICHER_REQUIRE_{RIE,MOTO,CFNLINT}=1 so that they fail instead.
+# Tests that need an outside tool skip with a message when it is missing,
+# and the run ends with the list of skipped tests and why; CI sets
+# CCC_ENRICHER_REQUIRE_{RIE,MOTO,CFNLINT,SHELLCHECK}=1 so that they fail instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,4 +22,6 @@ fi
 # aws-lambda-go's event fixtures are read from the module cache.
 go mod download github.com/aws/aws-lambda-go
 
-go test -count=1 "$@" ./...
+# go test's usual output, through scripts/testsum so that it ends with the
+# tests that skipped and why (an outside tool missing, most often).
+go test -count=1 -json "$@" ./... | go run ./scripts/testsum

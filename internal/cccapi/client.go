@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/metrics"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcloud"
 )
@@ -220,7 +221,10 @@ func (c *Client) wait(ctx context.Context) error {
 // set, reclassifies an attempt's error.
 func (c *Client) call(ctx context.Context, action string, req, resp any, adjust func(error) error) error {
 	var last error
+	start, attempts, limited := time.Now(), 0, 0
+	defer func() { metrics.FromContext(ctx).CCCCall(action, time.Since(start), attempts, limited) }()
 	return retry.Do(ctx, c.retry, func(ctx context.Context) error {
+		attempts++
 		if err := c.wait(ctx); err != nil {
 			// The deadline is too close for another request: the previous
 			// attempt's error says more than the limiter's.
@@ -230,6 +234,9 @@ func (c *Client) call(ctx context.Context, action string, req, resp any, adjust 
 			return fmt.Errorf("%s: waiting for the rate limiter: %w", action, err)
 		}
 		err := c.tc.Call(ctx, action, req, resp)
+		if tcloud.IsCode(err, "RequestLimitExceeded") {
+			limited++
+		}
 		if err != nil && adjust != nil {
 			err = adjust(err)
 		}

@@ -93,7 +93,22 @@ type Config struct {
 
 	Runtime Runtime
 	Tencent Tencent
+
+	Metrics Metrics
 }
+
+// Metrics configures the one metrics line per invocation and job run.
+type Metrics struct {
+	// On writes the line (METRICS=on, the default; off writes none).
+	On bool
+	// Namespace is the CloudWatch namespace of the EMF line on Lambda
+	// (METRICS_NAMESPACE).
+	Namespace string
+}
+
+// DefaultMetricsNamespace is METRICS_NAMESPACE's default, the namespace
+// template.yaml's alarms and dashboard read.
+const DefaultMetricsNamespace = "ccc-enricher"
 
 // Push configures the push intake.
 type Push struct {
@@ -148,11 +163,32 @@ func (c *Config) AllowsApp(id int64) bool {
 	return false
 }
 
+// Use is what the configuration is loaded for; each requires only the
+// variables it uses.
+type Use int
+
+const (
+	// Serve is the function itself: pushes need PUSH_AUTH and
+	// CCC_SDK_APP_IDS.
+	Serve Use = iota
+	// ReconcileCommand is bootstrap reconcile: CCC_SDK_APP_IDS names the
+	// applications to reconcile; it takes no pushes, so PUSH_AUTH is not
+	// needed.
+	ReconcileCommand
+	// BackfillCommand is bootstrap backfill: its -sdk-app-id flag names
+	// the application, so CCC_SDK_APP_IDS is optional (when set, the flag
+	// must be one of them).
+	BackfillCommand
+)
+
 // Load reads the configuration with getenv (os.Getenv in production) and
 // validates it. The error lists every problem found, one per line, each
 // naming its variable.
-func Load(getenv func(string) string) (*Config, error) {
-	r := reader{getenv: getenv}
+func Load(getenv func(string) string) (*Config, error) { return LoadFor(getenv, Serve) }
+
+// LoadFor is Load for a use other than serving.
+func LoadFor(getenv func(string) string, use Use) (*Config, error) {
+	r := reader{getenv: getenv, optionalIDs: use == BackfillCommand}
 	c := &Config{
 		Port:           r.int("PORT", 9000, 1, 65535),
 		LogLevel:       r.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
@@ -189,11 +225,15 @@ func Load(getenv func(string) string) (*Config, error) {
 		Intake:  r.intake(),
 		Runtime: r.runtime(),
 		Tencent: r.tencent(),
+		Metrics: Metrics{
+			On:        r.oneOf("METRICS", "on", "on", "off") == "on",
+			Namespace: r.namespace("METRICS_NAMESPACE", DefaultMetricsNamespace),
+		},
 	}
 	if c.Sink.Kind == "" {
 		c.Sink.Kind = KindStdout
 	}
-	c.validate(&r)
+	c.validate(&r, use)
 	if len(r.errs) > 0 {
 		return nil, fmt.Errorf("invalid configuration:\n%w", errors.Join(r.errs...))
 	}
@@ -201,9 +241,12 @@ func Load(getenv func(string) string) (*Config, error) {
 }
 
 // validate checks what depends on more than one variable.
-func (c *Config) validate(r *reader) {
+func (c *Config) validate(r *reader, use Use) {
 	switch c.Push.Auth {
 	case "":
+		if use != Serve {
+			break
+		}
 		r.fail("PUSH_AUTH", "is required: none, basic or oauth2 (as set in the CCC console's data push authentication)")
 	case AuthBasic:
 		r.required("PUSH_BASIC_USERNAME", c.Push.BasicUsername, "when PUSH_AUTH=basic")
@@ -245,6 +288,8 @@ func (c *Config) validate(r *reader) {
 type reader struct {
 	getenv func(string) string
 	errs   []error
+	// optionalIDs lets CCC_SDK_APP_IDS be empty.
+	optionalIDs bool
 }
 
 func (r *reader) fail(name, msg string) {
@@ -343,7 +388,7 @@ func (r *reader) ids(name string) []int64 {
 		}
 		ids = append(ids, id)
 	}
-	if len(ids) == 0 && !bad {
+	if len(ids) == 0 && !bad && !r.optionalIDs {
 		r.fail(name, "is required: the comma-separated CCC application ids whose pushes are accepted")
 	}
 	return ids
@@ -367,6 +412,24 @@ func (r *reader) endpoint(name, def string) string {
 	}
 	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		r.fail(name, fmt.Sprintf("is %q; want a host such as ccc.tencentcloudapi.com or a URL such as http://127.0.0.1:8080", v))
+	}
+	return v
+}
+
+// namespace reads a CloudWatch namespace: up to 255 of the characters
+// CloudWatch allows, not in the reserved AWS/ space.
+func (r *reader) namespace(name, def string) string {
+	v := r.str(name)
+	if v == "" {
+		return def
+	}
+	ok := len(v) <= 255 && !strings.HasPrefix(v, "AWS/")
+	for _, c := range v {
+		ok = ok && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-/#:", c))
+	}
+	if !ok {
+		r.fail(name, fmt.Sprintf("is %q; want up to 255 letters, digits and . _ - / # : (not starting AWS/)", v))
+		return def
 	}
 	return v
 }

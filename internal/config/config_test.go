@@ -112,3 +112,38 @@ func TestLoadErrorsKeepSecrets(t *testing.T) {
 		}
 	}
 }
+
+// The commands need only what they use: reconcile no PUSH_AUTH, backfill
+// no CCC_SDK_APP_IDS either; serving needs both.
+func TestLoadFor(t *testing.T) {
+	emu := map[string]string{"CCC_ENDPOINT": "emulator"}
+	if _, err := LoadFor(env(emu), BackfillCommand); err != nil {
+		t.Errorf("backfill: %v", err)
+	}
+	_, err := LoadFor(env(emu), ReconcileCommand)
+	if err == nil || strings.Contains(err.Error(), "PUSH_AUTH") || !strings.Contains(err.Error(), "CCC_SDK_APP_IDS is required") {
+		t.Errorf("reconcile: %v, want CCC_SDK_APP_IDS alone required", err)
+	}
+	if _, err := Load(env(emu)); err == nil || !strings.Contains(err.Error(), "PUSH_AUTH is required") {
+		t.Errorf("serve: %v", err)
+	}
+	if _, err := LoadFor(env(map[string]string{"PUSH_AUTH": "basic"}), BackfillCommand); err == nil {
+		t.Error("backfill accepted PUSH_AUTH=basic without its credentials")
+	}
+}
+
+func TestMetricsConfig(t *testing.T) {
+	c, err := Load(env(base(nil)))
+	if err != nil || !c.Metrics.On || c.Metrics.Namespace != DefaultMetricsNamespace {
+		t.Fatalf("defaults %+v, %v", c.Metrics, err)
+	}
+	c, err = Load(env(base(map[string]string{"METRICS": "off", "METRICS_NAMESPACE": "acme/ccc"})))
+	if err != nil || c.Metrics.On || c.Metrics.Namespace != "acme/ccc" {
+		t.Fatalf("%+v, %v", c.Metrics, err)
+	}
+	for _, bad := range []map[string]string{{"METRICS": "yes"}, {"METRICS_NAMESPACE": "AWS/Lambda"}, {"METRICS_NAMESPACE": "a b"}} {
+		if _, err := Load(env(base(bad))); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}

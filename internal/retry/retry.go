@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 )
 
@@ -86,7 +87,11 @@ var Default = Policy{Attempts: 5, Base: 100 * time.Millisecond, Max: 2 * time.Se
 // the operation failed and not only that time ran out.
 func Do(ctx context.Context, p Policy, fn func(ctx context.Context) error) error {
 	var err error
+	counter, _ := ctx.Value(attemptsKey{}).(*atomic.Int64)
 	for attempt := 1; ; attempt++ {
+		if counter != nil {
+			counter.Add(1)
+		}
 		err = fn(ctx)
 		if err == nil || IsPermanent(err) {
 			return err
@@ -127,4 +132,13 @@ func (p Policy) backoff(attempt int) time.Duration {
 		d = max
 	}
 	return d/2 + rand.N(d/2+1)
+}
+
+type attemptsKey struct{}
+
+// CountAttempts returns a context in which Do adds each attempt it makes
+// to n, so that whoever calls a sink can count its attempts without the
+// sink reporting them.
+func CountAttempts(ctx context.Context, n *atomic.Int64) context.Context {
+	return context.WithValue(ctx, attemptsKey{}, n)
 }

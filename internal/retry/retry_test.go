@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -107,5 +108,22 @@ func TestBackoffBounds(t *testing.T) {
 		if d < ceiling/2 || d > ceiling {
 			t.Fatalf("attempt %d: backoff %v outside [%v, %v]", attempt, d, ceiling/2, ceiling)
 		}
+	}
+}
+
+func TestCountAttempts(t *testing.T) {
+	var n atomic.Int64
+	ctx := CountAttempts(context.Background(), &n)
+	calls := 0
+	p := Policy{Attempts: 5, Base: time.Microsecond, Max: time.Microsecond}
+	Do(ctx, p, func(context.Context) error {
+		if calls++; calls < 3 {
+			return errors.New("transient")
+		}
+		return nil
+	})
+	Do(ctx, p, func(context.Context) error { return Permanent(errors.New("no")) })
+	if n.Load() != 4 {
+		t.Errorf("counted %d attempts, want 3 + 1", n.Load())
 	}
 }

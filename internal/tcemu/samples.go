@@ -21,6 +21,9 @@ type Sample struct {
 	// RecordPush is the body of a recording-ready push (action=record), or
 	// nil when the session has no recording.
 	RecordPush []byte
+	// VoicemailPush is the body of a voicemail push (action=voicemail) for
+	// the session; set for the documented session only.
+	VoicemailPush []byte
 	// Detail is the DescribeSessionDetail Response object (the value of
 	// "Response", with the sample's RequestId), as stored in the Server.
 	Detail []byte
@@ -67,6 +70,10 @@ func LoadSamples(s *Server, now time.Time) (Sample, error) {
 		all = append(all, sm)
 	}
 	all[0].Others = all[1:]
+	var err error
+	if all[0].VoicemailPush, err = shiftedSample("push-voicemail.json", shift); err != nil {
+		return Sample{}, err
+	}
 	return all[0], nil
 }
 
