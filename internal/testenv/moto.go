@@ -60,4 +60,3 @@ func StartMoto(t testing.TB) string {
 		}
 	}
 }
-

@@ -134,4 +134,3 @@ func CheckArchived(t *testing.T, r *record.Record, files []tcemu.MediaFile, get 
 	}
 	ValidateRecord(t, body)
 }
-
