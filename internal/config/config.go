@@ -68,8 +68,12 @@ type Config struct {
 	Push Push
 	CCC  CCC
 
-	// Sink is the destination of enriched records (SINK and its variables).
+	// Sink is the destination of enriched records (SINK and its variables):
+	// the first of Sinks.
 	Sink Sink
+	// Sinks are every destination SINK lists; each record goes to all of
+	// them, in order.
+	Sinks []Sink
 	// DeadLetter is where a record goes when Sink refuses it (DLQ_SINK and
 	// the same variables with a DLQ_ prefix); Kind "" means none.
 	DeadLetter Sink
@@ -89,6 +93,8 @@ type Config struct {
 
 	Runtime Runtime
 	Tencent Tencent
+	// Archive keeps media and records in the customer's bucket (ARCHIVE).
+	Archive Archive
 }
 
 // Push configures the push intake.
@@ -132,6 +138,9 @@ type Reconcile struct {
 	Lookback time.Duration
 	// Mode is ReconcileDetail or ReconcileCDROnly.
 	Mode string
+	// SkipDelivered skips calls whose record is in the records archive
+	// before calling DescribeSessionDetail (RECONCILE_SKIP_DELIVERED).
+	SkipDelivered bool
 }
 
 // AllowsApp reports whether pushes for the CCC application id are accepted.
@@ -170,24 +179,27 @@ func Load(getenv func(string) string) (*Config, error) {
 			SessionGrace: r.duration("CCC_SESSION_GRACE", 2*time.Minute),
 			Timeout:      r.duration("CCC_TIMEOUT", 5*time.Second),
 		},
-		Sink:             r.sink(""),
+		Sinks:            r.sinks(),
 		DeadLetter:       r.sink("DLQ_"),
 		OnDetailFailure:  r.oneOf("ON_DETAIL_FAILURE", DetailRetry, DetailRetry, DetailForwardPartial),
 		UnknownPushKinds: r.oneOf("UNKNOWN_PUSH_KINDS", UnknownForward, UnknownForward, UnknownDrop),
 		APIToken:         r.str("API_TOKEN"),
 		MaskPhoneNumbers: r.bool("MASK_PHONE_NUMBERS", false),
 		Reconcile: Reconcile{
-			Slot:     r.duration("RECONCILE_SLOT", 10*time.Minute),
-			Delay:    r.duration("RECONCILE_DELAY", 20*time.Minute),
-			Lookback: r.duration("RECONCILE_LOOKBACK", 6*time.Hour),
-			Mode:     r.oneOf("RECONCILE_MODE", ReconcileDetail, ReconcileDetail, ReconcileCDROnly),
+			Slot:          r.duration("RECONCILE_SLOT", 10*time.Minute),
+			Delay:         r.duration("RECONCILE_DELAY", 20*time.Minute),
+			Lookback:      r.duration("RECONCILE_LOOKBACK", 6*time.Hour),
+			Mode:          r.oneOf("RECONCILE_MODE", ReconcileDetail, ReconcileDetail, ReconcileCDROnly),
+			SkipDelivered: r.bool("RECONCILE_SKIP_DELIVERED", false),
 		},
 		Runtime: r.runtime(),
 		Tencent: r.tencent(),
+		Archive: r.archive(),
 	}
-	if c.Sink.Kind == "" {
-		c.Sink.Kind = KindStdout
+	if c.Sinks[0].Kind == "" {
+		c.Sinks[0].Kind = KindStdout
 	}
+	c.Sink = c.Sinks[0]
 	c.validate(&r)
 	if len(r.errs) > 0 {
 		return nil, fmt.Errorf("invalid configuration:\n%w", errors.Join(r.errs...))
@@ -227,6 +239,7 @@ func (c *Config) validate(r *reader) {
 	if c.Reconcile.Lookback < time.Minute || c.Reconcile.Lookback > 7*24*time.Hour {
 		r.fail("RECONCILE_LOOKBACK", "must be between 1m and 168h")
 	}
+	c.validateArchive(r)
 	if c.DeadLetter.Kind != "" && destination(c.DeadLetter) == destination(c.Sink) {
 		r.fail("DLQ_SINK", "must not be the same destination as SINK: a record the sink refuses would be refused again")
 	}

@@ -15,6 +15,8 @@ const (
 	KindSQS     = "sqs"
 	KindKafka   = "kafka"
 	KindStdout  = "stdout"
+	// KindArchive is the records archive (ARCHIVE), in SINK's list only.
+	KindArchive = "archive"
 )
 
 // Sink selects and configures one destination of records: SINK, WEBHOOK_*,
@@ -93,7 +95,44 @@ func WebhookKey(secret string) ([]byte, error) {
 // sink reads one sink's configuration; prefix is "" for the main sink and
 // "DLQ_" for the dead-letter sink.
 func (r *reader) sink(prefix string) Sink {
-	c := Sink{Kind: r.oneOf(prefix+"SINK", "", KindWebhook, KindCMQ, KindSQS, KindKafka, KindStdout)}
+	return r.sinkOf(prefix, r.oneOf(prefix+"SINK", "", KindWebhook, KindCMQ, KindSQS, KindKafka, KindStdout))
+}
+
+// sinks reads SINK as a comma-separated list of destinations, every one of
+// which gets each record ("webhook,archive"); each kind at most once.
+func (r *reader) sinks() []Sink {
+	v := r.str("SINK")
+	if !strings.Contains(v, ",") {
+		if strings.EqualFold(v, KindArchive) {
+			return []Sink{{Kind: KindArchive}}
+		}
+		return []Sink{r.sink("")}
+	}
+	var out []Sink
+	seen := map[string]bool{}
+	for _, f := range strings.Split(v, ",") {
+		kind := strings.ToLower(strings.TrimSpace(f))
+		switch kind {
+		case KindWebhook, KindCMQ, KindSQS, KindKafka, KindStdout, KindArchive:
+		default:
+			r.fail("SINK", fmt.Sprintf("has %q; want a comma-separated list of webhook, cmq, sqs, kafka, stdout and archive", f))
+			continue
+		}
+		if seen[kind] {
+			r.fail("SINK", fmt.Sprintf("names %s twice", kind))
+			continue
+		}
+		seen[kind] = true
+		out = append(out, r.sinkOf("", kind))
+	}
+	if len(out) == 0 {
+		out = []Sink{{}}
+	}
+	return out
+}
+
+func (r *reader) sinkOf(prefix, kind string) Sink {
+	c := Sink{Kind: kind}
 	need := func(name, value string) bool {
 		r.required(prefix+name, value, fmt.Sprintf("when %sSINK=%s", prefix, c.Kind))
 		return value != ""
