@@ -96,7 +96,10 @@ func (a *Archiver) store(ctx context.Context, session string, it item) (record.M
 		if it.recordID != "" {
 			meta[MetaRecordID] = it.recordID
 		}
-		if err := a.Store.Put(ctx, it.key, s.f, s.size, Object{ContentType: m.ContentType, Meta: meta}); err != nil {
+		// A section of the file: seekable for the SDKs' signing and
+		// retries, and not a Closer they would close.
+		body := io.NewSectionReader(s.f, 0, s.size)
+		if err := a.Store.Put(ctx, it.key, body, s.size, Object{ContentType: m.ContentType, Meta: meta}); err != nil {
 			return record.Media{}, "", storeError(a.Store, "put", it.key, err)
 		}
 	}
