@@ -274,4 +274,3 @@ func cosError(w http.ResponseWriter, status int, code, msg string) {
 	w.WriteHeader(status)
 	w.Write(b.Bytes())
 }
-

@@ -123,4 +123,3 @@ func TestRecordsConformance(t *testing.T) {
 		Secrets: []string{secretKey, token},
 	})
 }
-
