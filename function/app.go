@@ -15,6 +15,7 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
 	"github.com/ccc-enricher/ccc-enricher/handler"
+	"github.com/ccc-enricher/ccc-enricher/internal/archive"
 	"github.com/ccc-enricher/ccc-enricher/internal/awssecret"
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
@@ -43,6 +44,9 @@ type app struct {
 	// sample is the embedded emulator's sample call, when CCC_ENDPOINT=emulator.
 	sample  *tcemu.Sample
 	closers []func()
+
+	// store is the archive's bucket (ARCHIVE), or nil.
+	store archive.Store
 }
 
 // emulatorKeys are the demo key pair the embedded emulator accepts. They
@@ -75,7 +79,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		aws:        func(ctx context.Context) (aws.Config, error) { return awsconfig.LoadDefaultConfig(ctx) },
 		tencent:    cred,
 	}
-	if a.primary, err = newSink(ctx, cfg.Sink, deps, ""); err != nil {
+	if a.store, err = newArchiveStore(ctx, cfg.Archive, deps); err != nil {
+		a.close()
+		return nil, err
+	}
+	if a.primary, err = newSinks(ctx, cfg, deps, a.store); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -94,6 +102,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Sink:           out,
 		ForwardPartial: cfg.OnDetailFailure == config.DetailForwardPartial,
 		MaskPhones:     cfg.MaskPhoneNumbers,
+		Media:          newMedia(cfg.Archive, a.store),
+
+		ForwardWithoutMedia: cfg.Archive.Failure == config.ArchiveForward,
 	}
 	opts := handler.Options{
 		AllowApp:         cfg.AllowsApp,

@@ -36,6 +36,7 @@ func (a *app) reconciler(log *slog.Logger) *reconcile.Reconciler {
 		Delay:     a.cfg.Reconcile.Delay,
 		Lookback:  a.cfg.Reconcile.Lookback,
 		CDROnly:   a.cfg.Reconcile.Mode == config.ReconcileCDROnly,
+		Ledger:    a.ledger(),
 		Logger:    log,
 	}
 }

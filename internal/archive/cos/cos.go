@@ -47,6 +47,9 @@ type Store struct {
 
 // New returns the Store of o.Bucket, signing with cred.
 func New(o Options, cred Credential) (*Store, error) {
+	if cred == nil {
+		return nil, errors.New("cos: no Tencent Cloud credential")
+	}
 	base := o.Endpoint
 	if base == "" {
 		base = fmt.Sprintf("https://%s.cos.%s.myqcloud.com", o.Bucket, o.Region)
