@@ -53,20 +53,30 @@ func TestLoadArchive(t *testing.T) {
 		{name: "max bytes", env: map[string]string{"ARCHIVE_MAX_BYTES": "0"}, wantErr: "ARCHIVE_MAX_BYTES is"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := Load(env(base(tt.env)))
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !tt.check(c) {
-					t.Errorf("unexpected configuration: %+v %+v", c.Sinks, c.Archive)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("error %v, want %q", err, tt.wantErr)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkLoad(t, tt.env, tt.wantErr, tt.check) })
+	}
+}
+
+// checkLoad loads the configuration of env (on top of base) and checks
+// that it passes check, or fails with wantErr quoting no secret.
+func checkLoad(t *testing.T, vars map[string]string, wantErr string, check func(*Config) bool) {
+	t.Helper()
+	c, err := Load(env(base(vars)))
+	if wantErr == "" {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !check(c) {
+			t.Errorf("unexpected configuration: sinks %+v, dead-letter %+v, archive %+v", c.Sinks, c.DeadLetter, c.Archive)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), wantErr) {
+		t.Fatalf("Load = %v, want %q", err, wantErr)
+	}
+	for _, leak := range []string{"tok3n", "hunter2", strings.TrimPrefix(testSecret, "whsec_")} {
+		if strings.Contains(err.Error(), leak) {
+			t.Errorf("error %q reveals %q", err, leak)
+		}
 	}
 }

@@ -155,7 +155,22 @@ func (c *COS) verify(r *http.Request) (code, msg string) {
 	if !c.inWindow(q["q-sign-time"]) || !c.inWindow(q["q-key-time"]) {
 		return "AccessDenied", "Request has expired"
 	}
-	headers, ok := signedValues(q["q-header-list"], func(name string) (string, bool) {
+	headers, params, code, msg := signedParts(r, q["q-header-list"], q["q-url-param-list"])
+	if code != "" {
+		return code, msg
+	}
+	want := COSSignature(c.SecretKey, q["q-key-time"], r.Method, r.URL.Path, params, headers)
+	if subtle.ConstantTimeCompare([]byte(want), []byte(q["q-signature"])) != 1 {
+		return "SignatureDoesNotMatch", "The calculated signature does not match the one provided."
+	}
+	return "", ""
+}
+
+// signedParts are the HttpHeaders and HttpParameters of r by the lists
+// its Authorization names; every header COS reads (host, x-cos-*) and
+// every parameter must be among them.
+func signedParts(r *http.Request, headerList, paramList string) (headers, params, code, msg string) {
+	headers, ok := signedValues(headerList, func(name string) (string, bool) {
 		if name == "host" {
 			return r.Host, r.Host != ""
 		}
@@ -165,16 +180,16 @@ func (c *COS) verify(r *http.Request) (code, msg string) {
 		}
 		return v[0], true
 	})
-	if !ok || !slices.Contains(strings.Split(q["q-header-list"], ";"), "host") {
-		return "AccessDenied", "q-header-list must name host and only headers the request carries"
+	if !ok || !slices.Contains(strings.Split(headerList, ";"), "host") {
+		return "", "", "AccessDenied", "q-header-list must name host and only headers the request carries"
 	}
 	for k := range r.Header {
-		if lk := strings.ToLower(k); strings.HasPrefix(lk, "x-cos-") && !slices.Contains(strings.Split(q["q-header-list"], ";"), lk) {
-			return "AccessDenied", "every x-cos- header must be signed"
+		if lk := strings.ToLower(k); strings.HasPrefix(lk, "x-cos-") && !slices.Contains(strings.Split(headerList, ";"), lk) {
+			return "", "", "AccessDenied", "every x-cos- header must be signed"
 		}
 	}
 	query := r.URL.Query()
-	params, ok := signedValues(q["q-url-param-list"], func(name string) (string, bool) {
+	params, ok = signedValues(paramList, func(name string) (string, bool) {
 		for k, v := range query {
 			if strings.ToLower(k) == name && len(v) == 1 {
 				return v[0], true
@@ -182,14 +197,10 @@ func (c *COS) verify(r *http.Request) (code, msg string) {
 		}
 		return "", false
 	})
-	if !ok || len(query) != len(strings.FieldsFunc(q["q-url-param-list"], func(r rune) bool { return r == ';' })) {
-		return "AccessDenied", "q-url-param-list must name every parameter"
+	if !ok || len(query) != len(strings.FieldsFunc(paramList, func(r rune) bool { return r == ';' })) {
+		return "", "", "AccessDenied", "q-url-param-list must name every parameter"
 	}
-	want := COSSignature(c.SecretKey, q["q-key-time"], r.Method, r.URL.Path, params, headers)
-	if subtle.ConstantTimeCompare([]byte(want), []byte(q["q-signature"])) != 1 {
-		return "SignatureDoesNotMatch", "The calculated signature does not match the one provided."
-	}
-	return "", ""
+	return headers, params, "", ""
 }
 
 // inWindow reports whether a "start;end" of Unix seconds holds now.
