@@ -83,3 +83,18 @@ func TestAllStopsAtFirstFailure(t *testing.T) {
 		t.Errorf("All of one sink is not that sink")
 	}
 }
+
+// The dead-letter sink catches any one destination failing, and says
+// which.
+func TestAllWithDeadLetter(t *testing.T) {
+	hook, archive := &memSink{name: "webhook"}, &memSink{name: "archive", err: errors.New("SlowDown")}
+	dlq := &memSink{name: "sqs"}
+	out, err := sink.Deliver(context.Background(), sink.WithDeadLetter(sink.All(hook, archive), dlq), sinktest.Message())
+	if err != nil || !out.DeadLettered || out.Sink != "sqs" {
+		t.Fatalf("Deliver = %+v, %v; want dead-lettered to sqs", out, err)
+	}
+	if len(dlq.got) != 1 || dlq.got[0].Attributes[sink.AttrDeadLetterFrom] != "webhook+archive" ||
+		!strings.HasPrefix(dlq.got[0].Attributes[sink.AttrDeadLetterReason], "archive: ") {
+		t.Errorf("dead-lettered %+v", dlq.got)
+	}
+}
