@@ -2,8 +2,12 @@ package archive
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"github.com/ccc-enricher/ccc-enricher/internal/push"
 )
 
 func TestWithoutLinks(t *testing.T) {
@@ -95,5 +99,37 @@ func TestRecordDay(t *testing.T) {
 		if got := RecordDay([]byte(tt.body)).Format(time.DateOnly); got != tt.want {
 			t.Errorf("RecordDay(%s) = %s, want %s", tt.body, got, tt.want)
 		}
+	}
+}
+
+func TestItems(t *testing.T) {
+	a := &Archiver{Keys: NewKeys("p/")}
+	d := &ccc.SessionDetail{
+		StartTimeStamp:     1756892198,
+		RecordURL:          "https://tccc.qcloud.com/r/customer.wav?sign=1",
+		AsrURL:             "https://tccc.qcloud.com/asr?sign=2",
+		VoicemailRecordURL: []string{"https://tccc.qcloud.com/vm/1.mp3?sign=3"},
+		VoicemailAsrURL:    []string{"https://tccc.qcloud.com/vm/1.txt?sign=4"},
+		ServeParticipants: []ccc.ServeParticipant{
+			{RecordId: "r-1", RecordURL: "https://tccc.qcloud.com/p/1.mp3?sign=5"},
+			{RecordURL: "https://tccc.qcloud.com/p/2.mp3?sign=6", CustomRecordURL: "https://b-125.cos.ap-guangzhou.myqcloud.com/2.mp3"},
+			{}, // a leg without a recording
+		},
+	}
+	p := &push.Push{SessionID: "s-1", Recording: &push.Recording{RecordId: "r-1", RecordURL: "https://tccc.qcloud.com/push/r-1.mp3?sign=7"}}
+	var got []string
+	for _, it := range a.items(p, d, time.Time{}) {
+		got = append(got, it.kind+" "+it.key+" "+it.custom)
+	}
+	want := []string{
+		"recording p/recordings/2025/09/03/s-1/customer.wav ",
+		"participant-recording p/recordings/2025/09/03/s-1/r-1.mp3 ",
+		"participant-recording p/recordings/2025/09/03/s-1/participant-2.mp3 https://b-125.cos.ap-guangzhou.myqcloud.com/2.mp3",
+		"voicemail p/recordings/2025/09/03/s-1/voicemail-1.mp3 ",
+		"transcript p/transcripts/2025/09/03/s-1.txt ",
+		"voicemail-transcript p/transcripts/2025/09/03/s-1-voicemail-1.txt ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("items:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -168,3 +168,16 @@ func TestRecordsLedger(t *testing.T) {
 		}
 	}
 }
+
+func TestKeepSignedLinks(t *testing.T) {
+	mem := &archivetest.Mem{Bucket: "calls"}
+	s := archivetest.NewPipeline(t, mem, false)
+	s.E.Media.(*archive.Archiver).KeepLinks = true
+	r, err := s.Process(t, s.CCC.Sample.CDRPush, push.KindCDR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Media) != len(s.Files) || !strings.Contains(string(r.Detail), s.Files[0].Link) || r.Meta.RecordingLinksExpireAt == nil {
+		t.Errorf("KeepLinks: %d media entries, links kept %v", len(r.Media), strings.Contains(string(r.Detail), s.Files[0].Link))
+	}
+}
