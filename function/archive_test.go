@@ -104,7 +104,7 @@ func TestArchiveWiring(t *testing.T) {
 	if len(e.recv.Bodies()) != 3 || media.Hits() != fetched {
 		t.Errorf("the second backfill sent %d records, fetched %d files", len(e.recv.Bodies())-3, media.Hits()-fetched)
 	}
-	if !strings.Contains(stderr, "0 forwarded") {
+	if !strings.Contains(stderr, "0 forwarded") || !strings.Contains(stderr, "3 skipped: already in the records archive") {
 		t.Errorf("second backfill:\n%s", stderr)
 	}
 }
