@@ -41,6 +41,10 @@ type Media interface {
 // for fresh links.
 var ErrLinkExpired = errors.New("media link expired")
 
+// ErrMedia marks a failure to archive a record's media, as opposed to a
+// failure to fetch its detail or deliver it.
+var ErrMedia = errors.New("media not archived")
+
 // Enricher runs the pipeline.
 type Enricher struct {
 	Detail DetailSource
@@ -163,8 +167,16 @@ func (e *Enricher) archive(ctx context.Context, req Request, in record.Input, r 
 		r.MediaComplete = &complete
 		return r, nil
 	}
-	return nil, err
+	return nil, &mediaError{err: err}
 }
+
+// mediaError wraps a media failure so that errors.Is(err, ErrMedia) holds
+// while the cause keeps its retry class.
+type mediaError struct{ err error }
+
+func (e *mediaError) Error() string        { return e.err.Error() }
+func (e *mediaError) Unwrap() error        { return e.err }
+func (e *mediaError) Is(target error) bool { return target == ErrMedia }
 
 // A Session shares one DescribeSessionDetail call among the pushes of one
 // call handled together, such as a record push and its cdr push taken off
