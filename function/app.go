@@ -15,6 +15,7 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
 	"github.com/ccc-enricher/ccc-enricher/handler"
+	"github.com/ccc-enricher/ccc-enricher/internal/archive"
 	"github.com/ccc-enricher/ccc-enricher/internal/awssecret"
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
@@ -49,6 +50,9 @@ type app struct {
 	closers     []func()
 	// metrics writes the metrics lines; nil when they are off (observe).
 	metrics *metrics.Writer
+
+	// store is the archive's bucket (ARCHIVE), or nil.
+	store archive.Store
 }
 
 // emulatorKeys are the demo key pair the embedded emulator accepts. They
@@ -81,7 +85,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		aws:        func(ctx context.Context) (aws.Config, error) { return awsconfig.LoadDefaultConfig(ctx) },
 		tencent:    cred,
 	}
-	if a.primary, err = newSink(ctx, cfg.Sink, deps, ""); err != nil {
+	if a.store, err = newArchiveStore(ctx, cfg.Archive, deps); err != nil {
+		a.close()
+		return nil, err
+	}
+	if a.primary, err = newSinks(ctx, cfg, deps, a.store); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -101,6 +109,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		Sink:           out,
 		ForwardPartial: cfg.OnDetailFailure == config.DetailForwardPartial,
 		MaskPhones:     cfg.MaskPhoneNumbers,
+		Media:          newMedia(cfg.Archive, a.store),
+
+		ForwardWithoutMedia: cfg.Archive.Failure == config.ArchiveForward,
 	}
 	opts := handler.Options{
 		AllowApp:         cfg.AllowsApp,

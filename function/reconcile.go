@@ -37,6 +37,7 @@ func (a *app) reconciler(log *slog.Logger) *reconcile.Reconciler {
 		Delay:     a.cfg.Reconcile.Delay,
 		Lookback:  a.cfg.Reconcile.Lookback,
 		CDROnly:   a.cfg.Reconcile.Mode == config.ReconcileCDROnly,
+		Ledger:    a.ledger(),
 		Logger:    log,
 	}
 }
@@ -271,6 +272,9 @@ func (c *command) summarise(b *backfillFlags, cdrOnly bool, sum reconcile.Summar
 	} else {
 		fmt.Fprintf(c.stderr, "  %d sessions seen on %s, %d in range: %d forwarded, %d dead-lettered, %d partial, %d failed\n",
 			sum.Seen, pages(sum.Pages), sum.InSlot, sum.Forwarded, sum.DeadLettered, sum.Partial, sum.Failed)
+		if sum.Skipped > 0 {
+			fmt.Fprintf(c.stderr, "  %d skipped: already in the records archive (RECONCILE_SKIP_DELIVERED)\n", sum.Skipped)
+		}
 	}
 }
 

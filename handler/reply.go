@@ -39,6 +39,8 @@ var (
 	codeIntakeRefused     = code{50203, http.StatusBadGateway, "the intake queue refused the push"}
 	codeIntakeUnavailable = code{50303, http.StatusServiceUnavailable, "the intake queue is unavailable; push again later"}
 	codeTimeout           = code{50401, http.StatusGatewayTimeout, "ran out of time; push again"}
+	codeMediaFailed       = code{50204, http.StatusBadGateway, "the recordings could not be archived"}
+	codeMediaLater        = code{50304, http.StatusServiceUnavailable, "the recordings could not be archived yet; push again later"}
 )
 
 // errIntake marks a failure to write a push to the intake queue.
@@ -62,6 +64,10 @@ func classify(ctx context.Context, err error) code {
 		return codeDetailFailed
 	case detail:
 		return codeDetailLater
+	case errors.Is(err, enrich.ErrMedia) && retry.IsPermanent(err):
+		return codeMediaFailed
+	case errors.Is(err, enrich.ErrMedia):
+		return codeMediaLater
 	case retry.IsPermanent(err):
 		return codeSinkRefused
 	default:

@@ -68,8 +68,12 @@ type Config struct {
 	Push Push
 	CCC  CCC
 
-	// Sink is the destination of enriched records (SINK and its variables).
+	// Sink is the destination of enriched records (SINK and its variables):
+	// the first of Sinks.
 	Sink Sink
+	// Sinks are every destination SINK lists; each record goes to all of
+	// them, in order.
+	Sinks []Sink
 	// DeadLetter is where a record goes when Sink refuses it (DLQ_SINK and
 	// the same variables with a DLQ_ prefix); Kind "" means none.
 	DeadLetter Sink
@@ -95,6 +99,8 @@ type Config struct {
 	Tencent Tencent
 
 	Metrics Metrics
+	// Archive keeps media and records in the customer's bucket (ARCHIVE).
+	Archive Archive
 }
 
 // Metrics configures the one metrics line per invocation and job run.
@@ -151,6 +157,9 @@ type Reconcile struct {
 	Lookback time.Duration
 	// Mode is ReconcileDetail or ReconcileCDROnly.
 	Mode string
+	// SkipDelivered skips calls whose record is in the records archive
+	// before calling DescribeSessionDetail (RECONCILE_SKIP_DELIVERED).
+	SkipDelivered bool
 }
 
 // AllowsApp reports whether pushes for the CCC application id are accepted.
@@ -210,17 +219,18 @@ func LoadFor(getenv func(string) string, use Use) (*Config, error) {
 			SessionGrace: r.duration("CCC_SESSION_GRACE", 2*time.Minute),
 			Timeout:      r.duration("CCC_TIMEOUT", 5*time.Second),
 		},
-		Sink:             r.sink(""),
+		Sinks:            r.sinks(),
 		DeadLetter:       r.sink("DLQ_"),
 		OnDetailFailure:  r.oneOf("ON_DETAIL_FAILURE", DetailRetry, DetailRetry, DetailForwardPartial),
 		UnknownPushKinds: r.oneOf("UNKNOWN_PUSH_KINDS", UnknownForward, UnknownForward, UnknownDrop),
 		APIToken:         r.str("API_TOKEN"),
 		MaskPhoneNumbers: r.bool("MASK_PHONE_NUMBERS", false),
 		Reconcile: Reconcile{
-			Slot:     r.duration("RECONCILE_SLOT", 10*time.Minute),
-			Delay:    r.duration("RECONCILE_DELAY", 20*time.Minute),
-			Lookback: r.duration("RECONCILE_LOOKBACK", 6*time.Hour),
-			Mode:     r.oneOf("RECONCILE_MODE", ReconcileDetail, ReconcileDetail, ReconcileCDROnly),
+			Slot:          r.duration("RECONCILE_SLOT", 10*time.Minute),
+			Delay:         r.duration("RECONCILE_DELAY", 20*time.Minute),
+			Lookback:      r.duration("RECONCILE_LOOKBACK", 6*time.Hour),
+			Mode:          r.oneOf("RECONCILE_MODE", ReconcileDetail, ReconcileDetail, ReconcileCDROnly),
+			SkipDelivered: r.bool("RECONCILE_SKIP_DELIVERED", false),
 		},
 		Intake:  r.intake(),
 		Runtime: r.runtime(),
@@ -229,10 +239,12 @@ func LoadFor(getenv func(string) string, use Use) (*Config, error) {
 			On:        r.oneOf("METRICS", "on", "on", "off") == "on",
 			Namespace: r.namespace("METRICS_NAMESPACE", DefaultMetricsNamespace),
 		},
+		Archive: r.archive(),
 	}
-	if c.Sink.Kind == "" {
-		c.Sink.Kind = KindStdout
+	if c.Sinks[0].Kind == "" {
+		c.Sinks[0].Kind = KindStdout
 	}
+	c.Sink = c.Sinks[0]
 	c.validate(&r, use)
 	if len(r.errs) > 0 {
 		return nil, fmt.Errorf("invalid configuration:\n%w", errors.Join(r.errs...))
@@ -278,6 +290,7 @@ func (c *Config) validate(r *reader, use Use) {
 	if q := c.Intake.Queue; q.Kind != "" && (where(q) == where(c.Sink) || where(q) == where(c.DeadLetter)) {
 		r.fail("INTAKE", "must not name the same queue as SINK or DLQ_SINK: workers would take records for pushes")
 	}
+	c.validateArchive(r)
 	if c.DeadLetter.Kind != "" && where(c.DeadLetter) == where(c.Sink) {
 		r.fail("DLQ_SINK", "must not be the same destination as SINK: a record the sink refuses would be refused again")
 	}

@@ -15,6 +15,8 @@ const (
 	KindSQS     = "sqs"
 	KindKafka   = "kafka"
 	KindStdout  = "stdout"
+	// KindArchive is the records archive (ARCHIVE), in SINK's list only.
+	KindArchive = "archive"
 )
 
 // Sink selects and configures one destination of records: SINK, WEBHOOK_*,
@@ -99,7 +101,46 @@ func (r *reader) sink(prefix string) Sink {
 // destination reads the destination the variable kindVar names, one of
 // kinds, and its variables with prefix.
 func (r *reader) destination(prefix, kindVar string, kinds ...string) Sink {
-	c := Sink{Kind: r.oneOf(kindVar, "", kinds...)}
+	return r.sinkOf(prefix, kindVar, r.oneOf(kindVar, "", kinds...))
+}
+
+// sinks reads SINK as a comma-separated list of destinations, every one of
+// which gets each record ("webhook,archive"); each kind at most once.
+func (r *reader) sinks() []Sink {
+	v := r.str("SINK")
+	if !strings.Contains(v, ",") {
+		if strings.EqualFold(v, KindArchive) {
+			return []Sink{{Kind: KindArchive}}
+		}
+		return []Sink{r.sink("")}
+	}
+	var out []Sink
+	seen := map[string]bool{}
+	for _, f := range strings.Split(v, ",") {
+		kind := strings.ToLower(strings.TrimSpace(f))
+		switch kind {
+		case KindWebhook, KindCMQ, KindSQS, KindKafka, KindStdout, KindArchive:
+		default:
+			r.fail("SINK", fmt.Sprintf("has %q; want a comma-separated list of webhook, cmq, sqs, kafka, stdout and archive", f))
+			continue
+		}
+		if seen[kind] {
+			r.fail("SINK", fmt.Sprintf("names %s twice", kind))
+			continue
+		}
+		seen[kind] = true
+		out = append(out, r.sinkOf("", "SINK", kind))
+	}
+	if len(out) == 0 {
+		out = []Sink{{}}
+	}
+	return out
+}
+
+// sinkOf reads the variables, with prefix, of a destination of kind, which
+// the variable kindVar named.
+func (r *reader) sinkOf(prefix, kindVar, kind string) Sink {
+	c := Sink{Kind: kind}
 	need := func(name, value string) bool {
 		r.required(prefix+name, value, fmt.Sprintf("when %s=%s", kindVar, c.Kind))
 		return value != ""

@@ -28,6 +28,23 @@ type DetailSource interface {
 	DescribeSessionDetail(ctx context.Context, q ccc.SessionQuery) (*ccc.SessionDetail, error)
 }
 
+// Media keeps a call's recordings and transcripts where they outlive the
+// signed links: *archive.Archiver in production. Archive adds the media
+// entries to r and may rewrite its push, detail and CDR list (d may be
+// nil); an error leaves r as it was.
+type Media interface {
+	Archive(ctx context.Context, r *record.Record, p *push.Push, d *ccc.SessionDetail) error
+}
+
+// ErrLinkExpired marks a media failure caused by a signed link that is
+// out of date: the media host refused it. The detail is fetched once more
+// for fresh links.
+var ErrLinkExpired = errors.New("media link expired")
+
+// ErrMedia marks a failure to archive a record's media, as opposed to a
+// failure to fetch its detail or deliver it.
+var ErrMedia = errors.New("media not archived")
+
 // Enricher runs the pipeline.
 type Enricher struct {
 	Detail DetailSource
@@ -40,6 +57,13 @@ type Enricher struct {
 	ForwardPartial bool
 	// MaskPhones masks phone numbers in records.
 	MaskPhones bool
+	// Media, when set, archives every record's recordings and transcripts
+	// before it is delivered (ARCHIVE).
+	Media Media
+	// ForwardWithoutMedia forwards a record whose media could not be
+	// archived, flagged mediaComplete false; otherwise the failure is
+	// returned so that CCC pushes again (ARCHIVE_FAILURE).
+	ForwardWithoutMedia bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -114,8 +138,45 @@ func (e *Enricher) Build(ctx context.Context, req Request) (*record.Record, erro
 		in.DetailRequestID = detail.RequestID
 		in.DetailFetchedAt = fetchedAt
 	}
-	return record.Build(in), nil
+	r := record.Build(in)
+	if e.Media == nil {
+		return r, nil
+	}
+	return e.archive(ctx, req, in, r)
 }
+
+// archive stores the record's media. A link the media host refuses as out
+// of date is answered by fetching the detail once more, for fresh links.
+func (e *Enricher) archive(ctx context.Context, req Request, in record.Input, r *record.Record) (*record.Record, error) {
+	err := e.Media.Archive(ctx, r, req.Push, in.Detail)
+	if errors.Is(err, ErrLinkExpired) && in.Detail != nil {
+		detail, ferr := e.fetch(ctx, req)
+		if ferr != nil {
+			err = fmt.Errorf("%w (and fetching fresh links: %w)", err, ferr)
+		} else {
+			in.Detail, in.DetailRequestID, in.DetailFetchedAt = detail, detail.RequestID, e.now()
+			r = record.Build(in)
+			err = e.Media.Archive(ctx, r, req.Push, detail)
+		}
+	}
+	switch {
+	case err == nil:
+		return r, nil
+	case e.ForwardWithoutMedia:
+		complete := false
+		r.MediaComplete = &complete
+		return r, nil
+	}
+	return nil, &mediaError{err: err}
+}
+
+// mediaError wraps a media failure so that errors.Is(err, ErrMedia) holds
+// while the cause keeps its retry class.
+type mediaError struct{ err error }
+
+func (e *mediaError) Error() string        { return e.err.Error() }
+func (e *mediaError) Unwrap() error        { return e.err }
+func (e *mediaError) Is(target error) bool { return target == ErrMedia }
 
 // A Session shares one DescribeSessionDetail call among the pushes of one
 // call handled together, such as a record push and its cdr push taken off

@@ -79,6 +79,15 @@ type CDRLister interface {
 	ListTelCdr(ctx context.Context, q ccc.TelCdrQuery, fn func(ccc.TelCdrInfo) error) error
 }
 
+// Ledger tells which records are delivered: *archive.Records in
+// production, whose objects are written after every other destination took
+// the record.
+type Ledger interface {
+	// Delivered reports whether the record id, of a call that started at
+	// start, is delivered.
+	Delivered(ctx context.Context, id string, start time.Time) (bool, error)
+}
+
 // Reconciler reconciles slots and backfills ranges. Its fields are read,
 // never changed, so one Reconciler may run several jobs at once.
 type Reconciler struct {
@@ -97,6 +106,10 @@ type Reconciler struct {
 	// CDROnly forwards the listed data without calling
 	// DescribeSessionDetail (RECONCILE_MODE=cdr-only).
 	CDROnly bool
+	// Ledger, when set, is asked whether a call's record was delivered
+	// already before its detail is fetched; such calls are skipped
+	// (RECONCILE_SKIP_DELIVERED with the records archive).
+	Ledger Ledger
 	// Workers is how many calls are enriched at once; zero means
 	// DefaultWorkers.
 	Workers int
@@ -126,6 +139,9 @@ type Summary struct {
 	// sent without the detail (ON_DETAIL_FAILURE=forward-partial), Listed
 	// the calls a dry run would have sent.
 	Forwarded, DeadLettered, Partial, Listed int
+	// Skipped counts calls the Ledger holds already: neither fetched nor
+	// sent again.
+	Skipped int
 	// Failed counts calls that could not be delivered.
 	Failed int
 	// Done is how far the run got: every call that ended in [Start, Done)
@@ -140,7 +156,7 @@ func (s Summary) attrs() []any {
 		"source", s.Source,
 		"slot_start", s.Start.UTC().Format(time.RFC3339), "slot_end", s.End.UTC().Format(time.RFC3339),
 		"seen", s.Seen, "in_slot", s.InSlot, "forwarded", s.Forwarded, "dead_lettered", s.DeadLettered,
-		"partial", s.Partial, "listed", s.Listed, "failed", s.Failed, "pages", s.Pages,
+		"partial", s.Partial, "listed", s.Listed, "skipped", s.Skipped, "failed", s.Failed, "pages", s.Pages,
 		"done", s.Done.UTC().Format(time.RFC3339),
 	}
 }
@@ -483,6 +499,9 @@ func (ru *run) deliver(ctx context.Context, app int64, c ccc.TelCdrInfo) bool {
 		}
 		return true
 	}
+	if ru.delivered(ctx, p) {
+		return true
+	}
 	rec, out, err := r.Enricher.Process(ctx, enrich.Request{
 		Push: p, Source: ru.sum.Source, CDROnly: r.CDROnly, CDRList: c.Raw,
 	})
@@ -507,6 +526,27 @@ func (ru *run) deliver(ctx context.Context, app int64, c ccc.TelCdrInfo) bool {
 		ru.log0.DebugContext(ctx, ru.sum.Source+": record delivered", attrs...)
 	}
 	return true
+}
+
+// delivered asks the ledger whether p's record is delivered, counting it
+// skipped if so. A ledger that cannot answer is logged and the call
+// delivered again: a duplicate costs less than a gap.
+func (ru *run) delivered(ctx context.Context, p *push.Push) bool {
+	if ru.r.Ledger == nil {
+		return false
+	}
+	id := record.IDOf(p)
+	ok, err := ru.r.Ledger.Delivered(ctx, id, time.Unix(p.CDR.StartTimestamp, 0))
+	if err != nil {
+		ru.log0.WarnContext(ctx, ru.sum.Source+": ledger unavailable; delivering again", "session_id", p.SessionID, "record_id", id, "error", err.Error())
+		return false
+	}
+	if ok {
+		ru.mu.Lock()
+		ru.sum.Skipped++
+		ru.mu.Unlock()
+	}
+	return ok
 }
 
 func (ru *run) fail(ctx context.Context, app int64, sessionID string, err error) {

@@ -22,7 +22,7 @@ import (
 
 // SchemaVersion is the version of the record's shape. It changes in its
 // major part only when a field is removed or changes meaning.
-const SchemaVersion = "1.0"
+const SchemaVersion = "1.1"
 
 // Producer names this program in every record.
 const Producer = "ccc-enricher"
@@ -80,7 +80,51 @@ type Record struct {
 	// DetailError says why Detail is missing from a partial record.
 	DetailError string   `json:"detailError,omitempty"`
 	Metrics     *Metrics `json:"metrics,omitempty"`
-	Meta        Meta     `json:"meta"`
+	// Media lists the recordings and transcripts kept in the customer's
+	// own bucket (ARCHIVE), one entry per file; absent when nothing is
+	// archived.
+	Media []Media `json:"media,omitempty"`
+	// Transcript is the call's ASR text when it is archived and at most
+	// MaxTranscript bytes; its media entry is there either way.
+	Transcript string `json:"transcript,omitempty"`
+	// MediaComplete is false when some media could not be archived and the
+	// record was forwarded anyway (ARCHIVE_FAILURE=forward); absent
+	// otherwise.
+	MediaComplete *bool `json:"mediaComplete,omitempty"`
+	Meta          Meta  `json:"meta"`
+}
+
+// MaxTranscript is the largest transcript a record carries inline.
+const MaxTranscript = 64 << 10
+
+// Kinds of media, the values of Media.Kind.
+const (
+	// MediaRecording is the customer-side recording of the call
+	// (DescribeSessionDetail's RecordURL, or a record push's).
+	MediaRecording = "recording"
+	// MediaParticipant is one service leg's recording.
+	MediaParticipant = "participant-recording"
+	// MediaVoicemail is a voicemail recording.
+	MediaVoicemail = "voicemail"
+	// MediaTranscript is the call's ASR text (AsrURL).
+	MediaTranscript = "transcript"
+	// MediaVoicemailTranscript is a voicemail's ASR text.
+	MediaVoicemailTranscript = "voicemail-transcript"
+)
+
+// Media is one recording or transcript stored in the customer's bucket.
+type Media struct {
+	Kind string `json:"kind"`
+	// RecordID is the recording's id, when CCC gives one.
+	RecordID string `json:"recordId,omitempty"`
+	// URI is where the file is: s3://bucket/key, cos://bucket/key, or the
+	// customer's own COS link where CCC copied it (CustomRecordURL).
+	URI string `json:"uri"`
+	// Bytes and SHA256 (hex) describe the stored file; both absent for a
+	// copy CCC made, which this program did not download.
+	Bytes       int64  `json:"bytes,omitempty"`
+	SHA256      string `json:"sha256,omitempty"`
+	ContentType string `json:"contentType,omitempty"`
 }
 
 // Meta is what ccc-enricher knows about how the record came to be.

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -24,7 +23,7 @@ func StartMoto(t testing.TB) string {
 		if os.Getenv("CCC_ENRICHER_REQUIRE_MOTO") == "1" {
 			t.Fatal("moto_server not found on PATH and CCC_ENRICHER_REQUIRE_MOTO=1")
 		}
-		t.Skip("moto_server not found on PATH: SQS tests skipped (set CCC_ENRICHER_REQUIRE_MOTO=1 to fail instead)")
+		t.Skip("moto_server not found on PATH: test skipped (set CCC_ENRICHER_REQUIRE_MOTO=1 to fail instead)")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -33,7 +32,7 @@ func StartMoto(t testing.TB) string {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 
-	var logs bytes.Buffer
+	var logs Buffer
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
