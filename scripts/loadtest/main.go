@@ -3,6 +3,7 @@
 //
 //	go run ./scripts/loadtest               # steps 1,4,16,64,256, 10 s each
 //	go run ./scripts/loadtest -steps 1,16 -duration 5s
+//	go run ./scripts/loadtest -burst        # the burst simulation, about 2.5 minutes
 //
 // It builds bootstrap from ./function (or runs -bootstrap) as its own
 // process, the local HTTP server, wired as in production from the
@@ -83,7 +84,35 @@ func main() {
 	flag.DurationVar(&c.requestTimeout, "request-timeout", 25*time.Second, "the function's REQUEST_TIMEOUT (its default)")
 	flag.StringVar(&c.rate, "rate", "20", "the function's CCC_RATE_LIMIT")
 	flag.StringVar(&c.logLevel, "log-level", "info", "the function's LOG_LEVEL (its logs are discarded)")
+	burstMode := flag.Bool("burst", false, "run the burst simulation instead: the synchronous and the queued-intake mode side by side (see burst.go)")
+	var bc burstConfig
+	flag.Float64Var(&bc.rate, "burst-rate", 60, "-burst: calls ending per second, each with a cdr and a record push")
+	flag.DurationVar(&bc.duration, "burst-duration", 20*time.Second, "-burst: how long calls end at -burst-rate")
+	flag.IntVar(&bc.instances, "instances", 16, "-burst: push instances, each serving one request at a time")
+	flag.IntVar(&bc.workers, "workers", 4, "-burst: bootstrap worker processes (CCC_RATE_LIMIT 20/workers each)")
+	flag.DurationVar(&bc.latency, "ccc-latency", 60*time.Millisecond, "-burst: the emulator's DescribeSessionDetail latency")
+	flag.DurationVar(&bc.cccTimeout, "ccc-timeout", 5*time.Second, "-burst: how long CCC waits for a push's answer (and the instances' REQUEST_TIMEOUT)")
+	flag.DurationVar(&bc.cccRetry, "ccc-retry", 2*time.Second, "-burst: CCC's pause before each of its 3 retries")
 	flag.Parse()
+	if *burstMode {
+		if bc.rate <= 0 || bc.rate > 1000 || bc.duration <= 0 || bc.duration > 10*time.Minute || bc.instances < 1 || bc.instances > 256 || bc.workers < 1 || bc.workers > 20 {
+			fmt.Fprintln(os.Stderr, "loadtest: -burst wants a rate of 1-1000/s, a duration up to 10m, 1-256 instances and 1-20 workers")
+			os.Exit(2)
+		}
+		bc.syncRate = strconv.FormatFloat(20/float64(bc.instances), 'f', -1, 64)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		bin, cleanup, err := bootstrap(ctx, c.bootstrap)
+		if err == nil {
+			err = runBurst(ctx, bc, bin, os.Stdout)
+			cleanup()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	for _, s := range strings.Split(*steps, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 || n > 4096 {
@@ -130,21 +159,11 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	}
 	defer hook.Close()
 
-	bin := c.bootstrap
-	if bin == "" {
-		dir, err := os.MkdirTemp("", "ccc-enricher-loadtest")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		bin = filepath.Join(dir, "bootstrap")
-		fmt.Fprintln(os.Stderr, "building bootstrap…")
-		build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", bin, "./function")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := build.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build: %v\n%s", err, b)
-		}
+	bin, cleanup, err := bootstrap(ctx, c.bootstrap)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	port, err := loopback.FreePort()
 	if err != nil {
 		return err
@@ -216,6 +235,28 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "\nloadtest process itself (emulator, receiver, clients): peak RSS %.1f MB\n", float64(memory(os.Getpid(), "VmHWM"))/1024)
 	return nil
+}
+
+// bootstrap returns the executable to run: bin, or one built from
+// ./function into a temporary directory that cleanup removes.
+func bootstrap(ctx context.Context, bin string) (string, func(), error) {
+	if bin != "" {
+		return bin, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "ccc-enricher-loadtest")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	bin = filepath.Join(dir, "bootstrap")
+	fmt.Fprintln(os.Stderr, "building bootstrap…")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", bin, "./function")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := build.CombinedOutput(); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("go build: %v\n%s", err, b)
+	}
+	return bin, cleanup, nil
 }
 
 // step is one concurrency step (n clients) or arrival rate.
@@ -404,6 +445,10 @@ type receiver struct {
 	verifier *standardwebhooks.Webhook
 	mu       sync.Mutex
 	sessions map[string]int
+	// ids holds each record id received and whether it was full; last is
+	// when a new id last arrived.
+	ids  map[string]bool
+	last time.Time
 }
 
 func newReceiver() (*receiver, error) {
@@ -411,7 +456,21 @@ func newReceiver() (*receiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &receiver{verifier: v, sessions: map[string]int{}}, nil
+	return &receiver{verifier: v, sessions: map[string]int{}, ids: map[string]bool{}}, nil
+}
+
+// record reports whether the record with id arrived, and whether full.
+func (rc *receiver) record(id string) (got, full bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	full, got = rc.ids[id]
+	return got, full
+}
+
+func (rc *receiver) lastNew() time.Time {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.last
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -424,7 +483,9 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rec struct {
-		SessionID string `json:"sessionId"`
+		ID           string `json:"id"`
+		SessionID    string `json:"sessionId"`
+		Completeness string `json:"completeness"`
 	}
 	if err := json.Unmarshal(body, &rec); err != nil || rec.SessionID == "" {
 		http.Error(w, "not a record", http.StatusBadRequest)
@@ -432,6 +493,12 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.mu.Lock()
 	rc.sessions[rec.SessionID]++
+	if full, ok := rc.ids[rec.ID]; !ok || !full {
+		if !ok {
+			rc.last = time.Now()
+		}
+		rc.ids[rec.ID] = rec.Completeness == "full"
+	}
 	rc.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }
