@@ -488,8 +488,18 @@ func (r *burstResult) row() string {
 	}
 	return fmt.Sprintf("| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d (%.1f %%) | %.2f | %.1f | %.1f | %s | %s | %d s |",
 		r.mode, r.calls, len(r.pushes), r.pushesFirst, r.pushesNeverAckd, r.callsNeverAcked, r.delivered, r.lost, r.notFull,
-		r.detailCalls, r.limited, limitedShare, float64(r.detailCalls-r.limited)/float64(max(r.calls, 1)),
+		r.detailCalls, r.limited, limitedShare, r.perCallEnd(),
 		ms(percentile(ack, 0.5)), ms(percentile(ack, 0.99)), send, drain, r.calls/20+60)
+}
+
+// perCallEnd is the detail calls served (not refused for rate) per call
+// end delivered: the records delivered over the pushes a call sends.
+func (r *burstResult) perCallEnd() float64 {
+	if r.delivered == 0 || r.calls == 0 {
+		return 0
+	}
+	callEnds := float64(r.delivered) / (float64(len(r.pushes)) / float64(r.calls))
+	return float64(r.detailCalls-r.limited) / callEnds
 }
 
 func percentile(ds []time.Duration, p float64) time.Duration {

@@ -23,6 +23,24 @@
 // pushes them again), CCC calls, records delivered, pushes acknowledged
 // without a delivered record (must be 0), and the function process's CPU
 // time per push, resident memory and peak resident memory (VmHWM).
+//
+// -burst runs the burst of issue 16 instead, both modes in one run against
+// one emulator that admits 20 DescribeSessionDetail requests in any rolling
+// second for the whole account (each answered after -ccc-latency): calls
+// end at -burst-rate for -burst-duration, each sending a cdr and a record
+// push, to -instances bootstrap processes that each serve one request at a
+// time (a push finding none free is throttled, as the platform does), with
+// CCC simulated: -ccc-timeout per attempt, 3 retries -ccc-retry apart.
+// First the synchronous mode (CCC_RATE_LIMIT = 20/instances each), then
+// queued intake: the same instances with INTAKE=kafka on a kfake broker in
+// this process, and -workers `bootstrap worker` processes with
+// CCC_RATE_LIMIT = 20/workers. Per mode it reports the pushes acknowledged
+// at the first attempt and never, the records delivered and lost
+// (acknowledged, not delivered), the share of CCC calls refused with
+// RequestLimitExceeded, the detail calls served per call end delivered, push
+// acknowledgement p50/p99, the Kafka send p99 measured beside the pushes
+// (intake), and the time from the last call to the last delivery against
+// the bound calls/20 + 60 s. Every wait is bounded: intake's by that bound.
 package main
 
 import (
