@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"slices"
 	"strconv"
@@ -75,6 +76,27 @@ type burstResult struct {
 	delivered, lost, notFull     int
 	callsAcked, callsNeverAcked  int
 	pushesFirst, pushesNeverAckd int
+}
+
+// burstMain runs -burst and exits on failure.
+func burstMain(bc burstConfig, bin string) {
+	if bc.rate <= 0 || bc.rate > 1000 || bc.duration <= 0 || bc.duration > 10*time.Minute || bc.instances < 1 || bc.instances > 256 || bc.workers < 1 || bc.workers > 20 {
+		fmt.Fprintln(os.Stderr, "loadtest: -burst wants a rate of 1-1000/s, a duration up to 10m, 1-256 instances and 1-20 workers")
+		os.Exit(2)
+	}
+	bc.syncRate = strconv.FormatFloat(20/float64(bc.instances), 'f', -1, 64)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	bin, cleanup, err := bootstrap(ctx, bin)
+	if err == nil {
+		err = runBurst(ctx, bc, bin, os.Stdout)
+		cleanup()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		stop()
+		os.Exit(1)
+	}
 }
 
 // runBurst runs the synchronous mode and then the intake mode, and prints
@@ -198,27 +220,7 @@ func (b *burst) run(ctx context.Context) (*burstResult, error) {
 			return nil, err
 		}
 		defer cluster.Close()
-		brokers := strings.Join(cluster.ListenAddrs(), ",")
-		intake := []string{"INTAKE=kafka", "INTAKE_KAFKA_BROKERS=" + brokers, "INTAKE_KAFKA_TOPIC=" + intakeTopic, "INTAKE_KAFKA_GROUP=" + intakeGroup}
-		env = append(slices.Clone(b.env), intake...)
-		env = append(env, "REQUEST_TIMEOUT="+b.cfg.cccTimeout.String())
-		workerEnv := append(slices.Clone(b.env), intake...)
-		workerEnv = append(workerEnv, "CCC_RATE_LIMIT="+strconv.FormatFloat(20/float64(b.cfg.workers), 'f', -1, 64), "WORKER_CONCURRENCY=4")
-		for range b.cfg.workers {
-			if _, err := b.start(workerEnv, "worker"); err != nil {
-				return nil, err
-			}
-		}
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		_, err = cluster.WaitGroupStable(wctx, intakeGroup, b.cfg.workers)
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("the %d workers did not join the group within 30 s: %w", b.cfg.workers, err)
-		}
-		// The queue's own send latency, measured beside the pushes: one
-		// producer as the push route's (acks from all replicas, no linger).
-		if probe, err = kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.DefaultProduceTopic("probe"),
-			kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(0)); err != nil {
+		if env, probe, err = b.startIntake(ctx, cluster); err != nil {
 			return nil, err
 		}
 		defer probe.Close()
@@ -296,6 +298,34 @@ func (b *burst) run(ctx context.Context) (*burstResult, error) {
 	res.lastDelivery = b.rcv.lastNew()
 	res.tally(b.rcv)
 	return res, nil
+}
+
+// startIntake starts the workers on cluster, waits for their group to be
+// stable, and returns the push instances' environment and a producer
+// configured as the push route's (acks from all replicas, no linger), to
+// measure the queue's own send latency beside the pushes.
+func (b *burst) startIntake(ctx context.Context, cluster *kfake.Cluster) ([]string, *kgo.Client, error) {
+	brokers := strings.Join(cluster.ListenAddrs(), ",")
+	intake := []string{"INTAKE=kafka", "INTAKE_KAFKA_BROKERS=" + brokers, "INTAKE_KAFKA_TOPIC=" + intakeTopic, "INTAKE_KAFKA_GROUP=" + intakeGroup}
+	workerEnv := append(slices.Clone(b.env), intake...)
+	workerEnv = append(workerEnv, "CCC_RATE_LIMIT="+strconv.FormatFloat(20/float64(b.cfg.workers), 'f', -1, 64), "WORKER_CONCURRENCY=4")
+	for range b.cfg.workers {
+		if _, err := b.start(workerEnv, "worker"); err != nil {
+			return nil, nil, err
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := cluster.WaitGroupStable(wctx, intakeGroup, b.cfg.workers); err != nil {
+		return nil, nil, fmt.Errorf("the %d workers did not join the group within 30 s: %w", b.cfg.workers, err)
+	}
+	probe, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.DefaultProduceTopic("probe"),
+		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(0))
+	if err != nil {
+		return nil, nil, err
+	}
+	env := append(slices.Clone(b.env), intake...)
+	return append(env, "REQUEST_TIMEOUT="+b.cfg.cccTimeout.String()), probe, nil
 }
 
 // measureSends produces a small message every 50 ms until stop, and

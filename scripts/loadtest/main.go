@@ -113,22 +113,7 @@ func main() {
 	flag.DurationVar(&bc.cccRetry, "ccc-retry", 2*time.Second, "-burst: CCC's pause before each of its 3 retries")
 	flag.Parse()
 	if *burstMode {
-		if bc.rate <= 0 || bc.rate > 1000 || bc.duration <= 0 || bc.duration > 10*time.Minute || bc.instances < 1 || bc.instances > 256 || bc.workers < 1 || bc.workers > 20 {
-			fmt.Fprintln(os.Stderr, "loadtest: -burst wants a rate of 1-1000/s, a duration up to 10m, 1-256 instances and 1-20 workers")
-			os.Exit(2)
-		}
-		bc.syncRate = strconv.FormatFloat(20/float64(bc.instances), 'f', -1, 64)
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		bin, cleanup, err := bootstrap(ctx, c.bootstrap)
-		if err == nil {
-			err = runBurst(ctx, bc, bin, os.Stdout)
-			cleanup()
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "loadtest:", err)
-			os.Exit(1)
-		}
+		burstMain(bc, c.bootstrap)
 		return
 	}
 	for _, s := range strings.Split(*steps, ",") {
