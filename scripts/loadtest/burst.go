@@ -104,7 +104,7 @@ func burstMain(bc burstConfig, bin string) {
 func runBurst(ctx context.Context, bc burstConfig, bin string, out io.Writer) error {
 	var emu atomic.Pointer[tcemu.Server]
 	var detailCalls, limited atomic.Int64
-	api, err := loopback.Listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	api, rcv, hook, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The emulator's answers are sniffed for the rate refusals.
 		rw := &sniffer{ResponseWriter: w}
 		emu.Load().ServeHTTP(rw, r)
@@ -119,23 +119,8 @@ func runBurst(ctx context.Context, bc burstConfig, bin string, out io.Writer) er
 		return err
 	}
 	defer api.Close()
-	rcv, err := newReceiver()
-	if err != nil {
-		return err
-	}
-	hook, err := loopback.Listen(rcv)
-	if err != nil {
-		return err
-	}
 	defer hook.Close()
-	common := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(),
-		"PUSH_AUTH=basic", "PUSH_BASIC_USERNAME=" + pushUser, "PUSH_BASIC_PASSWORD=" + pushPassword,
-		"CCC_SDK_APP_IDS=1400000000", "CCC_ENDPOINT=http://" + api.Addr,
-		"TENCENTCLOUD_SECRET_ID=" + secretID, "TENCENTCLOUD_SECRET_KEY=" + secretKey,
-		"SINK=webhook", "WEBHOOK_URL=http://" + hook.Addr + "/records", "WEBHOOK_SECRET=" + webhookSecret,
-		"LOG_LEVEL=warn",
-	}
+	common := append(functionEnv(api.Addr, hook.Addr), "LOG_LEVEL=warn")
 	fmt.Fprintf(out, "ccc-enricher burst: %s, %d CPUs, %s; %g calls/s for %s (a cdr and a record push each), %d push instances serving one request at a time, CCC: %s timeout, %d retries %s apart; emulator: 20 DescribeSessionDetail/s for the account, %s each\n\n",
 		machine.CPUModel(), runtime.NumCPU(), runtime.Version(), bc.rate, bc.duration, bc.instances, bc.cccTimeout, cccRetries, bc.cccRetry, bc.latency)
 	newEmu := func() (tcemu.Sample, error) {

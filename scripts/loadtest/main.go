@@ -147,19 +147,11 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	// The CCC API emulator, replaced by a fresh one at each step so that
 	// each step's rate is its own.
 	var emu atomic.Pointer[tcemu.Server]
-	api, err := loopback.Listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { emu.Load().ServeHTTP(w, r) }))
+	api, rcv, hook, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { emu.Load().ServeHTTP(w, r) }))
 	if err != nil {
 		return err
 	}
 	defer api.Close()
-	rcv, err := newReceiver()
-	if err != nil {
-		return err
-	}
-	hook, err := loopback.Listen(rcv)
-	if err != nil {
-		return err
-	}
 	defer hook.Close()
 
 	bin, cleanup, err := bootstrap(ctx, c.bootstrap)
@@ -172,18 +164,12 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		return err
 	}
 	fn := exec.Command(bin)
-	fn.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(),
-		"PORT=" + strconv.Itoa(port),
-		"PUSH_AUTH=basic", "PUSH_BASIC_USERNAME=" + pushUser, "PUSH_BASIC_PASSWORD=" + pushPassword,
-		"CCC_SDK_APP_IDS=1400000000",
-		"CCC_ENDPOINT=http://" + api.Addr,
-		"CCC_RATE_LIMIT=" + c.rate,
-		"TENCENTCLOUD_SECRET_ID=" + secretID, "TENCENTCLOUD_SECRET_KEY=" + secretKey,
-		"SINK=webhook", "WEBHOOK_URL=http://" + hook.Addr + "/records", "WEBHOOK_SECRET=" + webhookSecret,
-		"REQUEST_TIMEOUT=" + c.requestTimeout.String(),
-		"LOG_LEVEL=" + c.logLevel,
-	}
+	fn.Env = append(functionEnv(api.Addr, hook.Addr),
+		"PORT="+strconv.Itoa(port),
+		"CCC_RATE_LIMIT="+c.rate,
+		"REQUEST_TIMEOUT="+c.requestTimeout.String(),
+		"LOG_LEVEL="+c.logLevel,
+	)
 	stderr := &tail{}
 	fn.Stdout, fn.Stderr = io.Discard, stderr
 	if err := fn.Start(); err != nil {
@@ -238,6 +224,35 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "\nloadtest process itself (emulator, receiver, clients): peak RSS %.1f MB\n", float64(memory(os.Getpid(), "VmHWM"))/1024)
 	return nil
+}
+
+// listen serves the CCC API handler and a new webhook receiver on
+// loopback.
+func listen(apiHandler http.Handler) (api *loopback.Server, rcv *receiver, hook *loopback.Server, err error) {
+	if rcv, err = newReceiver(); err != nil {
+		return nil, nil, nil, err
+	}
+	if api, err = loopback.Listen(apiHandler); err != nil {
+		return nil, nil, nil, err
+	}
+	if hook, err = loopback.Listen(rcv); err != nil {
+		api.Close()
+		return nil, nil, nil, err
+	}
+	return api, rcv, hook, nil
+}
+
+// functionEnv is bootstrap's environment as in production: basic push
+// authentication, the CCC API at apiAddr with API keys, and a signed
+// webhook at hookAddr.
+func functionEnv(apiAddr, hookAddr string) []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(),
+		"PUSH_AUTH=basic", "PUSH_BASIC_USERNAME=" + pushUser, "PUSH_BASIC_PASSWORD=" + pushPassword,
+		"CCC_SDK_APP_IDS=1400000000", "CCC_ENDPOINT=http://" + apiAddr,
+		"TENCENTCLOUD_SECRET_ID=" + secretID, "TENCENTCLOUD_SECRET_KEY=" + secretKey,
+		"SINK=webhook", "WEBHOOK_URL=http://" + hookAddr + "/records", "WEBHOOK_SECRET=" + webhookSecret,
+	}
 }
 
 // bootstrap returns the executable to run: bin, or one built from
