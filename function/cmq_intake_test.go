@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -29,12 +28,7 @@ func TestSCFCMQIntake(t *testing.T) {
 		t.Skip("builds and runs the bootstrap executable")
 	}
 	ccc := testenv.NewCCC(t, time.Now(), tcemu.Options{})
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBootstrap(t)
 	emu := scftest.NewServer()
 	emu.TimeLimit = 30 * time.Second
 	cmd := exec.Command(bin)

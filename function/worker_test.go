@@ -105,12 +105,7 @@ func killWorker(t *testing.T, writer sink.Sink, inFlight int, intakeEnv ...strin
 		want[record.IDOf(pp)] = true
 	}
 
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBootstrap(t)
 	env := append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "WORKER_CONCURRENCY=2",
 		"CCC_ENDPOINT=" + ccc.URL, "TENCENTCLOUD_SECRET_ID=" + testenv.SecretID, "TENCENTCLOUD_SECRET_KEY=" + testenv.SecretKey,
@@ -143,4 +138,17 @@ func killWorker(t *testing.T, writer sink.Sink, inFlight int, intakeEnv ...strin
 		}
 		delete(want, rec.ID)
 	}
+}
+
+// buildBootstrap builds bootstrap from this directory with the build flags
+// given, CGO off, and returns its path.
+func buildBootstrap(t *testing.T, flags ...string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	build := exec.Command("go", append(append([]string{"build"}, flags...), "-o", bin, ".")...)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
