@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/intake"
+	"github.com/ccc-enricher/ccc-enricher/internal/intake/kafkaqueue"
 	"github.com/ccc-enricher/ccc-enricher/internal/intake/sqsqueue"
 	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
@@ -66,8 +68,8 @@ func worker(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Intake.Queue.Kind != config.KindSQS {
-		return fmt.Errorf("INTAKE is %q: bootstrap worker consumes an sqs intake queue (kafka and cmq intake run as SCF triggers)", cfg.Intake.Queue.Kind)
+	if k := cfg.Intake.Queue.Kind; k != config.KindSQS && k != config.KindKafka {
+		return fmt.Errorf("INTAKE is %q: bootstrap worker consumes an sqs or kafka intake queue (cmq intake runs as an SCF trigger)", k)
 	}
 	log := newLogger(os.Stderr, cfg.LogLevel)
 	a, err := newApp(ctx, cfg, log)
@@ -75,6 +77,10 @@ func worker(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	defer a.close()
+	log.Info("worker consuming", "queue", cfg.Intake.QueueName(), "concurrency", cfg.Intake.Concurrency)
+	if cfg.Intake.Queue.Kind == config.KindKafka {
+		return kafkaWorker(ctx, cfg.Intake, a, log)
+	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return fmt.Errorf("INTAKE=sqs: load AWS configuration: %w", err)
@@ -87,6 +93,19 @@ func worker(ctx context.Context, getenv func(string) string) error {
 		Queue: q, Process: a.intakeQueue.Process, MaxReceives: cfg.Intake.MaxReceives,
 		Concurrency: cfg.Intake.Concurrency, Logger: log,
 	}
-	log.Info("worker consuming", "queue", cfg.Intake.QueueName(), "concurrency", cfg.Intake.Concurrency)
+	return c.Run(ctx)
+}
+
+// kafkaWorker consumes a Kafka intake topic as a member of
+// INTAKE_KAFKA_GROUP.
+func kafkaWorker(ctx context.Context, cfg config.Intake, a *app, log *slog.Logger) error {
+	g, err := kafkaqueue.NewGroup(cfg.Queue.Kafka, cfg.KafkaGroup)
+	if err != nil {
+		return fmt.Errorf("INTAKE=kafka: %w", err)
+	}
+	c := &kafkaqueue.Consumer{
+		Group: g, Process: a.intakeQueue.Process, MaxReceives: cfg.MaxReceives,
+		Concurrency: cfg.Concurrency, Logger: log,
+	}
 	return c.Run(ctx)
 }

@@ -9,7 +9,7 @@
 //     redrive dead-lettered records;
 //   - neither: a local HTTP server on PORT serving the same handler.
 //
-// "worker" consumes the intake queue (INTAKE=sqs) as a long-running
+// "worker" consumes the intake queue (INTAKE=sqs or kafka) as a long-running
 // process. Subcommands run the same pipeline by hand: "demo" runs offline against
 // the embedded CCC API emulator and prints an enriched record; "reconcile"
 // and "backfill" deliver calls that never reached the sink.
@@ -111,7 +111,7 @@ runtime API is present, else as a local HTTP server on PORT (default 9000).
 commands:
   demo        run offline against the embedded CCC API emulator: send a sample
               push through the whole pipeline and print the enriched record
-  worker      consume the intake queue (INTAKE=sqs) until SIGTERM, with
+  worker      consume the intake queue (INTAKE=sqs or kafka) until SIGTERM, with
               WORKER_CONCURRENCY messages in flight sharing CCC_RATE_LIMIT
   reconcile   reconcile one slot of calls now (see RECONCILE_SLOT)
   backfill    deliver the calls of a time range (bootstrap backfill -h)

@@ -35,12 +35,7 @@ func TestBootstrap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the bootstrap executable")
 	}
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBootstrap(t, "-tags", "lambda.norpc")
 	sample, err := tcemu.LoadSamples(tcemu.New(tcemu.Options{SecretID: "x", SecretKey: "y"}), time.Now())
 	if err != nil {
 		t.Fatal(err)

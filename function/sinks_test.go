@@ -96,12 +96,20 @@ func TestNewSink(t *testing.T) {
 	}
 }
 
-// bootstrap worker refuses to start without an SQS intake queue, naming
-// the variable.
-func TestWorkerNeedsSQSIntake(t *testing.T) {
-	env := map[string]string{"PUSH_AUTH": "none", "CCC_SDK_APP_IDS": "1400000000"}
-	err := worker(context.Background(), func(k string) string { return env[k] })
-	if err == nil || !strings.Contains(err.Error(), "INTAKE") {
-		t.Fatalf("worker() = %v, want an error naming INTAKE", err)
+// bootstrap worker refuses to start without an SQS or Kafka intake queue
+// (CMQ intake runs as an SCF trigger), naming the variable.
+func TestWorkerNeedsQueueIntake(t *testing.T) {
+	for _, intake := range []map[string]string{
+		{},
+		{"INTAKE": "cmq", "INTAKE_CMQ_QUEUE": "q", "INTAKE_CMQ_REGION": "ap-guangzhou"},
+	} {
+		env := map[string]string{"PUSH_AUTH": "none", "CCC_SDK_APP_IDS": "1400000000"}
+		for k, v := range intake {
+			env[k] = v
+		}
+		err := worker(context.Background(), func(k string) string { return env[k] })
+		if err == nil || !strings.Contains(err.Error(), "INTAKE") {
+			t.Errorf("worker() with %v = %v, want an error naming INTAKE", intake, err)
+		}
 	}
 }

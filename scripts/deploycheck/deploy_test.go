@@ -275,7 +275,25 @@ func TestServerlessYMLRedriveExample(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(example), &triggers); err != nil || len(triggers) != 1 {
 		t.Fatalf("commented ckafka trigger does not parse as one trigger: %v\n%s", err, example)
 	}
-	k, _ := triggers[0]["ckafka"].(map[string]any)
+	checkCKafkaTrigger(t, triggers[0])
+
+	vars := uncomment(t, raw, "DLQ_SINK: kafka")
+	var env map[string]any
+	if err := yaml.Unmarshal([]byte(vars), &env); err != nil {
+		t.Fatalf("commented dead-letter variables: %v\n%s", err, vars)
+	}
+	for _, k := range []string{"DLQ_KAFKA_BROKERS", "DLQ_KAFKA_TOPIC"} {
+		if env[k] != "${env:"+k+"}" {
+			t.Errorf("commented %s = %v, want ${env:%s}", k, env[k], k)
+		}
+	}
+}
+
+// checkCKafkaTrigger checks a ckafka trigger against the component's rules
+// and returns its parameters.
+func checkCKafkaTrigger(t *testing.T, trigger map[string]any) map[string]any {
+	t.Helper()
+	k, _ := trigger["ckafka"].(map[string]any)
 	name, _ := k["name"].(string)
 	checkSCFName(t, "ckafka trigger name", name)
 	p, _ := k["parameters"].(map[string]any)
@@ -298,24 +316,86 @@ func TestServerlessYMLRedriveExample(t *testing.T) {
 	if p["enable"] != true {
 		t.Errorf("enable = %v, want true", p["enable"])
 	}
+	return p
+}
 
-	vars := uncomment(t, raw, "DLQ_SINK: kafka")
+// TestServerlessYMLIntakeExample checks the commented intake setup of
+// serverless.yml as a user who uncomments it would deploy it: the INTAKE
+// variables, a ckafka trigger on the intake topic (not the dead-letter
+// one), and the global budget: the reserved concurrency W (the tccli
+// command's memory over memorySize) times CCC_RATE_LIMIT within CCC's 20
+// detail calls a second, and a batch the rate limit gets through well
+// within the function's timeout.
+func TestServerlessYMLIntakeExample(t *testing.T) {
+	raw := string(readFile(t, "serverless.yml"))
 	var env map[string]any
-	if err := yaml.Unmarshal([]byte(vars), &env); err != nil {
-		t.Fatalf("commented dead-letter variables: %v\n%s", err, vars)
+	if err := yaml.Unmarshal([]byte(uncomment(t, raw, "INTAKE: kafka")), &env); err != nil {
+		t.Fatalf("commented intake variables: %v", err)
 	}
-	for _, k := range []string{"DLQ_KAFKA_BROKERS", "DLQ_KAFKA_TOPIC"} {
+	for _, k := range []string{"INTAKE_KAFKA_BROKERS", "INTAKE_KAFKA_TOPIC"} {
 		if env[k] != "${env:"+k+"}" {
 			t.Errorf("commented %s = %v, want ${env:%s}", k, env[k], k)
 		}
 	}
+	rate, err := strconv.ParseFloat(fmt.Sprint(env["CCC_RATE_LIMIT"]), 64)
+	if err != nil || rate <= 0 {
+		t.Fatalf("commented CCC_RATE_LIMIT = %v, want a rate", env["CCC_RATE_LIMIT"])
+	}
+	m := regexp.MustCompile(`(?s)PutReservedConcurrencyConfig.{0,200}?--ReservedConcurrencyMem (\d+)`).FindStringSubmatch(raw)
+	if m == nil {
+		t.Fatal("serverless.yml does not say how to set the reserved concurrency (tccli scf PutReservedConcurrencyConfig --ReservedConcurrencyMem)")
+	}
+	mem, _ := strconv.Atoi(m[1])
+	in := decode(t, []byte(raw))["inputs"].(map[string]any)
+	size, _ := in["memorySize"].(int)
+	if size == 0 || mem%size != 0 || mem < size {
+		t.Fatalf("ReservedConcurrencyMem %d: want a multiple of memorySize %d", mem, size)
+	}
+	if w := mem / size; float64(w)*rate > 20 {
+		t.Errorf("reserved concurrency %d x CCC_RATE_LIMIT %g = %g detail calls/s, beyond CCC's 20", w, rate, float64(w)*rate)
+	}
+
+	var intake, redrive map[string]any
+	for _, block := range uncommentAll(raw, "- ckafka:") {
+		var triggers []map[string]any
+		if err := yaml.Unmarshal([]byte(block), &triggers); err != nil || len(triggers) != 1 {
+			t.Fatalf("commented ckafka trigger does not parse as one trigger: %v\n%s", err, block)
+		}
+		p := checkCKafkaTrigger(t, triggers[0])
+		switch get(triggers[0], "ckafka", "name") {
+		case "intake":
+			intake = p
+		case "redrive":
+			redrive = p
+		}
+	}
+	if intake == nil || redrive == nil {
+		t.Fatal("want the commented ckafka triggers intake and redrive")
+	}
+	if intake["topic"] == redrive["topic"] {
+		t.Errorf("the intake and redrive triggers share topic %v", intake["topic"])
+	}
+	timeout, _ := in["timeout"].(int)
+	if n, _ := intake["maxMsgNum"].(int); float64(n)/rate > float64(timeout)/2 {
+		t.Errorf("intake maxMsgNum %d at %g detail calls/s takes more than half the %d s timeout", n, rate, timeout)
+	}
 }
 
-// uncomment returns the commented block of YAML that starts with the line
-// "# "+first: that line and the next ones commented at the same
+// uncomment returns the first commented block of YAML that starts with the
+// line "# "+first: that line and the next ones commented at the same
 // indentation, without their "# ".
 func uncomment(t *testing.T, text, first string) string {
 	t.Helper()
+	blocks := uncommentAll(text, first)
+	if len(blocks) == 0 {
+		t.Fatalf("no commented %q in serverless.yml", first)
+	}
+	return blocks[0]
+}
+
+// uncommentAll returns every such block, in order.
+func uncommentAll(text, first string) []string {
+	var blocks []string
 	lines := strings.Split(text, "\n")
 	for i, l := range lines {
 		indent, ok := strings.CutSuffix(l, "# "+first)
@@ -330,10 +410,9 @@ func uncomment(t *testing.T, text, first string) string {
 			}
 			out = append(out, rest)
 		}
-		return strings.Join(out, "\n")
+		blocks = append(blocks, strings.Join(out, "\n"))
 	}
-	t.Fatalf("no commented %q in serverless.yml", first)
-	return ""
+	return blocks
 }
 
 func checkAPIGW(t *testing.T, a map[string]any) {

@@ -3,6 +3,7 @@
 //
 //	go run ./scripts/loadtest               # steps 1,4,16,64,256, 10 s each
 //	go run ./scripts/loadtest -steps 1,16 -duration 5s
+//	go run ./scripts/loadtest -burst        # the burst simulation, about 2.5 minutes
 //
 // It builds bootstrap from ./function (or runs -bootstrap) as its own
 // process, the local HTTP server, wired as in production from the
@@ -22,6 +23,24 @@
 // pushes them again), CCC calls, records delivered, pushes acknowledged
 // without a delivered record (must be 0), and the function process's CPU
 // time per push, resident memory and peak resident memory (VmHWM).
+//
+// -burst runs the burst of issue 16 instead, both modes in one run against
+// one emulator that admits 20 DescribeSessionDetail requests in any rolling
+// second for the whole account (each answered after -ccc-latency): calls
+// end at -burst-rate for -burst-duration, each sending a cdr and a record
+// push, to -instances bootstrap processes that each serve one request at a
+// time (a push finding none free is throttled, as the platform does), with
+// CCC simulated: -ccc-timeout per attempt, 3 retries -ccc-retry apart.
+// First the synchronous mode (CCC_RATE_LIMIT = 20/instances each), then
+// queued intake: the same instances with INTAKE=kafka on a kfake broker in
+// this process, and -workers `bootstrap worker` processes with
+// CCC_RATE_LIMIT = 20/workers. Per mode it reports the pushes acknowledged
+// at the first attempt and never, the records delivered and lost
+// (acknowledged, not delivered), the share of CCC calls refused with
+// RequestLimitExceeded, the detail calls served per call end delivered, push
+// acknowledgement p50/p99, the Kafka send p99 measured beside the pushes
+// (intake), and the time from the last call to the last delivery against
+// the bound calls/20 + 60 s. Every wait is bounded: intake's by that bound.
 package main
 
 import (
@@ -83,7 +102,20 @@ func main() {
 	flag.DurationVar(&c.requestTimeout, "request-timeout", 25*time.Second, "the function's REQUEST_TIMEOUT (its default)")
 	flag.StringVar(&c.rate, "rate", "20", "the function's CCC_RATE_LIMIT")
 	flag.StringVar(&c.logLevel, "log-level", "info", "the function's LOG_LEVEL (its logs are discarded)")
+	burstMode := flag.Bool("burst", false, "run the burst simulation instead: the synchronous and the queued-intake mode side by side (see burst.go)")
+	var bc burstConfig
+	flag.Float64Var(&bc.rate, "burst-rate", 60, "-burst: calls ending per second, each with a cdr and a record push")
+	flag.DurationVar(&bc.duration, "burst-duration", 20*time.Second, "-burst: how long calls end at -burst-rate")
+	flag.IntVar(&bc.instances, "instances", 16, "-burst: push instances, each serving one request at a time")
+	flag.IntVar(&bc.workers, "workers", 4, "-burst: bootstrap worker processes (CCC_RATE_LIMIT 20/workers each)")
+	flag.DurationVar(&bc.latency, "ccc-latency", 60*time.Millisecond, "-burst: the emulator's DescribeSessionDetail latency")
+	flag.DurationVar(&bc.cccTimeout, "ccc-timeout", 5*time.Second, "-burst: how long CCC waits for a push's answer (and the instances' REQUEST_TIMEOUT)")
+	flag.DurationVar(&bc.cccRetry, "ccc-retry", 2*time.Second, "-burst: CCC's pause before each of its 3 retries")
 	flag.Parse()
+	if *burstMode {
+		burstMain(bc, c.bootstrap)
+		return
+	}
 	for _, s := range strings.Split(*steps, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 || n > 4096 {
@@ -115,53 +147,29 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	// The CCC API emulator, replaced by a fresh one at each step so that
 	// each step's rate is its own.
 	var emu atomic.Pointer[tcemu.Server]
-	api, err := loopback.Listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { emu.Load().ServeHTTP(w, r) }))
+	api, rcv, hook, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { emu.Load().ServeHTTP(w, r) }))
 	if err != nil {
 		return err
 	}
 	defer api.Close()
-	rcv, err := newReceiver()
-	if err != nil {
-		return err
-	}
-	hook, err := loopback.Listen(rcv)
-	if err != nil {
-		return err
-	}
 	defer hook.Close()
 
-	bin := c.bootstrap
-	if bin == "" {
-		dir, err := os.MkdirTemp("", "ccc-enricher-loadtest")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		bin = filepath.Join(dir, "bootstrap")
-		fmt.Fprintln(os.Stderr, "building bootstrap…")
-		build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", bin, "./function")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := build.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build: %v\n%s", err, b)
-		}
+	bin, cleanup, err := bootstrap(ctx, c.bootstrap)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	port, err := loopback.FreePort()
 	if err != nil {
 		return err
 	}
 	fn := exec.Command(bin)
-	fn.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(),
-		"PORT=" + strconv.Itoa(port),
-		"PUSH_AUTH=basic", "PUSH_BASIC_USERNAME=" + pushUser, "PUSH_BASIC_PASSWORD=" + pushPassword,
-		"CCC_SDK_APP_IDS=1400000000",
-		"CCC_ENDPOINT=http://" + api.Addr,
-		"CCC_RATE_LIMIT=" + c.rate,
-		"TENCENTCLOUD_SECRET_ID=" + secretID, "TENCENTCLOUD_SECRET_KEY=" + secretKey,
-		"SINK=webhook", "WEBHOOK_URL=http://" + hook.Addr + "/records", "WEBHOOK_SECRET=" + webhookSecret,
-		"REQUEST_TIMEOUT=" + c.requestTimeout.String(),
-		"LOG_LEVEL=" + c.logLevel,
-	}
+	fn.Env = append(functionEnv(api.Addr, hook.Addr),
+		"PORT="+strconv.Itoa(port),
+		"CCC_RATE_LIMIT="+c.rate,
+		"REQUEST_TIMEOUT="+c.requestTimeout.String(),
+		"LOG_LEVEL="+c.logLevel,
+	)
 	stderr := &tail{}
 	fn.Stdout, fn.Stderr = io.Discard, stderr
 	if err := fn.Start(); err != nil {
@@ -216,6 +224,57 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "\nloadtest process itself (emulator, receiver, clients): peak RSS %.1f MB\n", float64(memory(os.Getpid(), "VmHWM"))/1024)
 	return nil
+}
+
+// listen serves the CCC API handler and a new webhook receiver on
+// loopback.
+func listen(apiHandler http.Handler) (api *loopback.Server, rcv *receiver, hook *loopback.Server, err error) {
+	if rcv, err = newReceiver(); err != nil {
+		return nil, nil, nil, err
+	}
+	if api, err = loopback.Listen(apiHandler); err != nil {
+		return nil, nil, nil, err
+	}
+	if hook, err = loopback.Listen(rcv); err != nil {
+		api.Close()
+		return nil, nil, nil, err
+	}
+	return api, rcv, hook, nil
+}
+
+// functionEnv is bootstrap's environment as in production: basic push
+// authentication, the CCC API at apiAddr with API keys, and a signed
+// webhook at hookAddr.
+func functionEnv(apiAddr, hookAddr string) []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(),
+		"PUSH_AUTH=basic", "PUSH_BASIC_USERNAME=" + pushUser, "PUSH_BASIC_PASSWORD=" + pushPassword,
+		"CCC_SDK_APP_IDS=1400000000", "CCC_ENDPOINT=http://" + apiAddr,
+		"TENCENTCLOUD_SECRET_ID=" + secretID, "TENCENTCLOUD_SECRET_KEY=" + secretKey,
+		"SINK=webhook", "WEBHOOK_URL=http://" + hookAddr + "/records", "WEBHOOK_SECRET=" + webhookSecret,
+	}
+}
+
+// bootstrap returns the executable to run: bin, or one built from
+// ./function into a temporary directory that cleanup removes.
+func bootstrap(ctx context.Context, bin string) (string, func(), error) {
+	if bin != "" {
+		return bin, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "ccc-enricher-loadtest")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	bin = filepath.Join(dir, "bootstrap")
+	fmt.Fprintln(os.Stderr, "building bootstrap…")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", bin, "./function")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := build.CombinedOutput(); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("go build: %v\n%s", err, b)
+	}
+	return bin, cleanup, nil
 }
 
 // step is one concurrency step (n clients) or arrival rate.
@@ -404,6 +463,10 @@ type receiver struct {
 	verifier *standardwebhooks.Webhook
 	mu       sync.Mutex
 	sessions map[string]int
+	// ids holds each record id received and whether it was full; last is
+	// when a new id last arrived.
+	ids  map[string]bool
+	last time.Time
 }
 
 func newReceiver() (*receiver, error) {
@@ -411,7 +474,21 @@ func newReceiver() (*receiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &receiver{verifier: v, sessions: map[string]int{}}, nil
+	return &receiver{verifier: v, sessions: map[string]int{}, ids: map[string]bool{}}, nil
+}
+
+// record reports whether the record with id arrived, and whether full.
+func (rc *receiver) record(id string) (got, full bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	full, got = rc.ids[id]
+	return got, full
+}
+
+func (rc *receiver) lastNew() time.Time {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.last
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -424,7 +501,9 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rec struct {
-		SessionID string `json:"sessionId"`
+		ID           string `json:"id"`
+		SessionID    string `json:"sessionId"`
+		Completeness string `json:"completeness"`
 	}
 	if err := json.Unmarshal(body, &rec); err != nil || rec.SessionID == "" {
 		http.Error(w, "not a record", http.StatusBadRequest)
@@ -432,6 +511,12 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.mu.Lock()
 	rc.sessions[rec.SessionID]++
+	if full, ok := rc.ids[rec.ID]; !ok || !full {
+		if !ok {
+			rc.last = time.Now()
+		}
+		rc.ids[rec.ID] = rec.Completeness == "full"
+	}
 	rc.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }

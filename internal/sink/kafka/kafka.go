@@ -43,9 +43,11 @@ type Kafka struct {
 // New derives from cfg and so override them, as tests do to trust a
 // private CA (kgo.DialTLSConfig) or to shorten backoffs.
 func New(cfg config.Kafka, extra ...kgo.Opt) (*Kafka, error) {
-	opts := []kgo.Opt{
-		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.ClientID("ccc-enricher"),
+	conn, err := Connection(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts := append(conn,
 		kgo.DefaultProduceTopic(cfg.Topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.AllowIdempotentProduceCancellation(),
@@ -53,8 +55,20 @@ func New(cfg config.Kafka, extra ...kgo.Opt) (*Kafka, error) {
 		kgo.ProducerLinger(0),
 		// After NOT_LEADER and the like, the default waits up to 5s before
 		// learning the new leader: much of an invocation's budget.
-		kgo.MetadataMinAge(500 * time.Millisecond),
+		kgo.MetadataMinAge(500*time.Millisecond),
+	)
+	client, err := kgo.NewClient(append(opts, extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
 	}
+	return &Kafka{client: client, topic: cfg.Topic, timeout: sink.AttemptTimeout, policy: retry.Default}, nil
+}
+
+// Connection returns the client options that reach cfg's brokers: seed
+// brokers, client id, SASL and TLS. The intake topic's consumer
+// (internal/intake/kafkaqueue) connects as the producer does.
+func Connection(cfg config.Kafka) ([]kgo.Opt, error) {
+	opts := []kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID("ccc-enricher")}
 	mech, err := saslMechanism(cfg)
 	if err != nil {
 		return nil, err
@@ -65,11 +79,7 @@ func New(cfg config.Kafka, extra ...kgo.Opt) (*Kafka, error) {
 	if cfg.TLS {
 		opts = append(opts, kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
 	}
-	client, err := kgo.NewClient(append(opts, extra...)...)
-	if err != nil {
-		return nil, fmt.Errorf("kafka: %w", err)
-	}
-	return &Kafka{client: client, topic: cfg.Topic, timeout: sink.AttemptTimeout, policy: retry.Default}, nil
+	return opts, nil
 }
 
 func saslMechanism(cfg config.Kafka) (sasl.Mechanism, error) {
