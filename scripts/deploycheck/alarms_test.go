@@ -21,7 +21,9 @@ func TestTemplateAlarms(t *testing.T) {
 	for name, r := range resources {
 		switch get(r, "Type") {
 		case "AWS::Serverless::Function":
-			fnName = name
+			if name == "EnricherFunction" { // the push function; the worker is optional
+				fnName = name
+			}
 		case "AWS::CloudWatch::Alarm":
 			alarms[name], _ = get(r, "Properties").(map[string]any)
 		case "AWS::CloudWatch::Dashboard":
