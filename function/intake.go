@@ -12,6 +12,8 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/intake"
 	"github.com/ccc-enricher/ccc-enricher/internal/intake/kafkaqueue"
 	"github.com/ccc-enricher/ccc-enricher/internal/intake/sqsqueue"
+	"github.com/ccc-enricher/ccc-enricher/internal/logging"
+	"github.com/ccc-enricher/ccc-enricher/internal/metrics"
 	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 	"github.com/ccc-enricher/ccc-enricher/internal/sink"
 )
@@ -38,6 +40,9 @@ func (a *app) intake(ctx context.Context, deps sinkDeps) (*platform.Intake, erro
 		Source:      cfg.QueueName(),
 		MaxReceives: cfg.MaxReceives,
 		Process: func(ctx context.Context, batch []platform.Delivery) []error {
+			// One metrics line per batch, as per invocation.
+			ctx, flush := a.measure(ctx, "intake")
+			defer flush()
 			ds := make([]intake.Delivery, len(batch))
 			for i, d := range batch {
 				ds[i] = intake.Delivery{Body: d.Body, Final: d.Final}
@@ -71,12 +76,15 @@ func worker(ctx context.Context, getenv func(string) string) error {
 	if k := cfg.Intake.Queue.Kind; k != config.KindSQS && k != config.KindKafka {
 		return fmt.Errorf("INTAKE is %q: bootstrap worker consumes an sqs or kafka intake queue (cmq intake runs as an SCF trigger)", k)
 	}
-	log := newLogger(os.Stderr, cfg.LogLevel)
+	logw := &metrics.SyncWriter{W: os.Stderr}
+	log := newLogger(logw, cfg.LogLevel)
+	logging.Install(log)
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.close()
+	a.observe(logw)
 	log.Info("worker consuming", "queue", cfg.Intake.QueueName(), "concurrency", cfg.Intake.Concurrency)
 	if cfg.Intake.Queue.Kind == config.KindKafka {
 		return kafkaWorker(ctx, cfg.Intake, a, log)

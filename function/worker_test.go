@@ -138,6 +138,14 @@ func killWorker(t *testing.T, writer sink.Sink, inFlight int, intakeEnv ...strin
 		}
 		delete(want, rec.ID)
 	}
+	// The worker writes one metrics line per batch, as an invocation does.
+	deadline = time.Now().Add(10 * time.Second)
+	for !strings.Contains(p2.stderr(), `"Operation":"intake"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no metrics line of operation intake:\n%s", p2.stderr())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // buildBootstrap builds bootstrap from this directory with the build flags
