@@ -48,9 +48,13 @@ if [ -z "$uuid" ]; then
 	fi
 fi
 
+# CCC adds version=1 to cdr and record pushes; voicemail pushes come without
+# it (?action=voicemail).
+version="&version=1"
+[ "$action" = voicemail ] && version=""
 case $url in
-*\?*) url="$url&action=$action&version=1" ;;
-*) url="$url?action=$action&version=1" ;;
+*\?*) url="$url&action=$action$version" ;;
+*) url="$url?action=$action$version" ;;
 esac
 
 # Credentials go to curl through a config on standard input, not through
