@@ -102,7 +102,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &recorder{ResponseWriter: w}
 	info := &requestInfo{}
-	log := h.Logger.With("request_id", id)
 	ctx := context.WithValue(r.Context(), infoKey{}, info)
 	if _, ok := ctx.Deadline(); !ok && h.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -112,13 +111,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Header().Set("X-Request-Id", id)
 	defer func() {
 		if v := recover(); v != nil {
-			log.Error("panic", "panic", fmt.Sprint(v), "path", r.URL.Path)
+			h.Logger.Error("panic", "request_id", id, "panic", fmt.Sprint(v), "path", r.URL.Path)
 			if !rec.wrote {
 				reply(rec, codeInternal, "internal error")
 			}
 		}
+		// request_id leads the attributes rather than coming from
+		// Logger.With, which would clone the handler for every request;
+		// the line is the same.
 		attrs := []any{
-			"method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.status,
 			"err_code", rec.errCode, "duration_ms", time.Since(start).Milliseconds(),
 		}
 		if rec.status >= 400 && rec.status < 500 && !info.has("reason") {
@@ -128,7 +130,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if info.deadLettered && level < slog.LevelWarn {
 			level = slog.LevelWarn // acknowledged, but not where the user wants it
 		}
-		log.Log(ctx, level, "request", append(attrs, info.attrs...)...)
+		h.Logger.Log(ctx, level, "request", append(attrs, info.attrs...)...)
 		if info.kind != "" {
 			metrics.FromContext(ctx).Push(info.kind, rec.errCode)
 		}
@@ -353,7 +355,7 @@ func (h *handler) allowed(w http.ResponseWriter, info *requestInfo, p *push.Push
 
 // readBody reads a bounded body, answering itself when it cannot.
 func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes), r.ContentLength, h.MaxBodyBytes)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -364,6 +366,30 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool
 		return nil, false
 	}
 	return body, true
+}
+
+// readAll is io.ReadAll into a buffer sized by the request's Content-Length
+// when it is known and within limit, so that a body is read into one
+// allocation instead of a growing series.
+func readAll(r io.Reader, size, limit int64) ([]byte, error) {
+	if size <= 0 || size > limit {
+		return io.ReadAll(r)
+	}
+	// One byte more, so that EOF is seen without growing the buffer.
+	b := make([]byte, 0, size+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // fail answers a pipeline failure and logs it.
