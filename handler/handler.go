@@ -102,7 +102,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &recorder{ResponseWriter: w}
 	info := &requestInfo{}
-	log := h.Logger.With("request_id", id)
+	info.attrs = info.buf[:0]
 	ctx := context.WithValue(r.Context(), infoKey{}, info)
 	if _, ok := ctx.Deadline(); !ok && h.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -112,23 +112,28 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Header().Set("X-Request-Id", id)
 	defer func() {
 		if v := recover(); v != nil {
-			log.Error("panic", "panic", fmt.Sprint(v), "path", r.URL.Path)
+			h.Logger.Error("panic", "request_id", id, "panic", fmt.Sprint(v), "path", r.URL.Path)
 			if !rec.wrote {
 				reply(rec, codeInternal, "internal error")
 			}
 		}
-		attrs := []any{
-			"method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"err_code", rec.errCode, "duration_ms", time.Since(start).Milliseconds(),
-		}
+		// request_id leads the attributes rather than coming from
+		// Logger.With, which would clone the handler for every request;
+		// the line is the same.
+		var buf [24]slog.Attr
+		attrs := append(buf[:0],
+			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Int("err_code", rec.errCode),
+			slog.Int64("duration_ms", time.Since(start).Milliseconds()),
+		)
 		if rec.status >= 400 && rec.status < 500 && !info.has("reason") {
-			attrs = append(attrs, "reason", rec.errMsg)
+			attrs = append(attrs, slog.String("reason", rec.errMsg))
 		}
 		level := levelFor(rec.status)
 		if info.deadLettered && level < slog.LevelWarn {
 			level = slog.LevelWarn // acknowledged, but not where the user wants it
 		}
-		log.Log(ctx, level, "request", append(attrs, info.attrs...)...)
+		h.Logger.LogAttrs(ctx, level, "request", append(attrs, info.attrs...)...)
 		if info.kind != "" {
 			metrics.FromContext(ctx).Push(info.kind, rec.errCode)
 		}
@@ -181,10 +186,10 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 	if len(pushUUID) > 128 {
 		pushUUID = pushUUID[:128]
 	}
-	info.add("push_uuid", pushUUID)
+	info.add(slog.String("push_uuid", pushUUID))
 	info.kind = "none" // until the action names one
 	if err := h.Auth.Authenticate(r); err != nil {
-		info.add("reason", err.Error())
+		info.add(slog.String("reason", err.Error()))
 		if ae, ok := errors.AsType[*pushauth.AuthError](err); ok && ae.Challenge != "" {
 			w.Header().Set("WWW-Authenticate", ae.Challenge)
 		}
@@ -195,7 +200,7 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 	if !single(w, q) {
 		return
 	}
-	info.add("action", safeToken(q.Get("action")))
+	info.add(slog.String("action", safeToken(q.Get("action"))))
 	if v := q.Get("version"); v != "" && v != "1" {
 		reply(w, codeBadVersion, fmt.Sprintf("unsupported push version %q: this function understands version 1", safeToken(v)))
 		return
@@ -218,14 +223,14 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 	if p.TypeMismatch != "" {
 		// Tolerated, but worth knowing: CCC sent a field in another shape
 		// than documented. The path and the types, never the value.
-		info.add("type_mismatch", p.TypeMismatch)
+		info.add(slog.String("type_mismatch", p.TypeMismatch))
 	}
 	if !h.allowed(w, info, p) {
 		return
 	}
 	if !p.Kind.Known() && h.DropUnknownKinds {
 		// Still ErrCode 0: a refusal would only make CCC send it again.
-		info.add("dropped", "unknown action")
+		info.add(slog.String("dropped", "unknown action"))
 		reply(w, codeOK, "ok")
 		return
 	}
@@ -235,12 +240,12 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 	}
 	rec, out, err := h.Enricher.Process(ctx, enrich.Request{Push: p, Source: record.SourcePush, PushUUID: pushUUID})
 	if rec != nil {
-		info.add("record_id", rec.ID, "completeness", rec.Completeness)
+		info.add(slog.String("record_id", rec.ID), slog.String("completeness", rec.Completeness))
 	}
 	if out.DeadLettered {
 		// Durable, so CCC gets ErrCode 0; the log line says where it went.
 		info.deadLettered = true
-		info.add("dead_lettered", true, "dead_letter_cause", out.Cause.Error())
+		info.add(slog.Bool("dead_lettered", true), slog.String("dead_letter_cause", out.Cause.Error()))
 	}
 	if err != nil {
 		h.fail(ctx, w, err)
@@ -254,7 +259,7 @@ func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 func (h *handler) enqueue(ctx context.Context, w http.ResponseWriter, p *push.Push, pushUUID string) {
 	m, err := intake.Message(p, pushUUID, h.Now())
 	if err == nil {
-		infoOf(ctx).add("record_id", m.ID, "queued", h.Intake.Name())
+		infoOf(ctx).add(slog.String("record_id", m.ID), slog.String("queued", h.Intake.Name()))
 		start := time.Now()
 		err = h.Intake.Send(ctx, m)
 		metrics.FromContext(ctx).Enqueue(time.Since(start))
@@ -299,7 +304,7 @@ func (h *handler) enrich(w http.ResponseWriter, r *http.Request) {
 	}
 	var req enrichRequest
 	if err := decodeEnrich(body, &req); err != nil {
-		info.add("reason", err.Error())
+		info.add(slog.String("reason", err.Error()))
 		reply(w, codeBadRequest, "body: "+err.Error())
 		return
 	}
@@ -334,7 +339,7 @@ func (h *handler) enrich(w http.ResponseWriter, r *http.Request) {
 		h.fail(ctx, w, err)
 		return
 	}
-	info.add("record_id", rec.ID)
+	info.add(slog.String("record_id", rec.ID))
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store") // the record holds signed recording links
 	json.NewEncoder(w).Encode(rec)
@@ -343,7 +348,7 @@ func (h *handler) enrich(w http.ResponseWriter, r *http.Request) {
 // allowed notes the call in the log line and answers 403 for an
 // application not in the allow-list.
 func (h *handler) allowed(w http.ResponseWriter, info *requestInfo, p *push.Push) bool {
-	info.add("sdk_app_id", p.SdkAppID, "session_id", p.SessionID)
+	info.add(slog.Int64("sdk_app_id", p.SdkAppID), slog.String("session_id", p.SessionID))
 	if !h.AllowApp(p.SdkAppID) {
 		reply(w, codeForbiddenApp, fmt.Sprintf("SdkAppId %d is not in CCC_SDK_APP_IDS", p.SdkAppID))
 		return false
@@ -353,7 +358,7 @@ func (h *handler) allowed(w http.ResponseWriter, info *requestInfo, p *push.Push
 
 // readBody reads a bounded body, answering itself when it cannot.
 func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes), r.ContentLength, h.MaxBodyBytes)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -366,13 +371,37 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool
 	return body, true
 }
 
+// readAll is io.ReadAll into a buffer sized by the request's Content-Length
+// when it is known and within limit, so that a body is read into one
+// allocation instead of a growing series.
+func readAll(r io.Reader, size, limit int64) ([]byte, error) {
+	if size <= 0 || size > limit {
+		return io.ReadAll(r)
+	}
+	// One byte more, so that EOF is seen without growing the buffer.
+	b := make([]byte, 0, size+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
 // fail answers a pipeline failure and logs it.
 func (h *handler) fail(ctx context.Context, w http.ResponseWriter, err error) {
 	c := classify(ctx, err)
-	infoOf(ctx).add("error", err.Error())
+	infoOf(ctx).add(slog.String("error", err.Error()))
 	if we, ok := errors.AsType[*enrich.WindowError](err); ok {
 		// The push's or the caller's timestamps: their fault, not CCC's.
-		infoOf(ctx).add("reason", we.Error())
+		infoOf(ctx).add(slog.String("reason", we.Error()))
 		reply(w, codeBadRequest, we.Error())
 		return
 	}
@@ -437,7 +466,10 @@ func levelFor(status int) slog.Level {
 // requestInfo gathers log attributes as a request goes through, for the one
 // log line written when it ends.
 type requestInfo struct {
-	attrs        []any
+	attrs []slog.Attr
+	// buf holds the attributes of a request, which are fewer than its
+	// length: they need no allocation of their own.
+	buf          [8]slog.Attr
 	deadLettered bool
 	// kind is the push's kind as the metrics name it; "" when the request
 	// is not a push.
@@ -445,12 +477,12 @@ type requestInfo struct {
 	onDemand bool // the enrich route: a person or a program asked, not CCC
 }
 
-func (i *requestInfo) add(kv ...any) { i.attrs = append(i.attrs, kv...) }
+func (i *requestInfo) add(attrs ...slog.Attr) { i.attrs = append(i.attrs, attrs...) }
 
 // has reports whether key was added.
 func (i *requestInfo) has(key string) bool {
-	for j := 0; j < len(i.attrs); j += 2 {
-		if i.attrs[j] == key {
+	for _, a := range i.attrs {
+		if a.Key == key {
 			return true
 		}
 	}

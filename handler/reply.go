@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
@@ -81,11 +82,44 @@ func reply(w http.ResponseWriter, c code, msg string) {
 		rec.errCode = c.errCode
 		rec.errMsg = msg
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h["Content-Type"], h["Cache-Control"] = contentTypeJSON, noStore
 	w.WriteHeader(c.status)
-	json.NewEncoder(w).Encode(struct {
-		ErrCode int
-		ErrMsg  string
-	}{c.errCode, msg})
+	w.Write(replyBody(c.errCode, msg))
+}
+
+// The reply's fixed header values, shared by every reply: Header.Set would
+// allocate them each time.
+var (
+	contentTypeJSON = []string{"application/json"}
+	noStore         = []string{"no-store"}
+)
+
+// replyBody is what json.Encoder writes for {ErrCode, ErrMsg}, newline
+// included. A message of plain printable ASCII, as almost all are, is
+// quoted as it is; any other goes through encoding/json for its escapes.
+func replyBody(errCode int, msg string) []byte {
+	b := make([]byte, 0, len(`{"ErrCode":,"ErrMsg":""}`)+12+len(msg)+1)
+	b = append(b, `{"ErrCode":`...)
+	b = strconv.AppendInt(b, int64(errCode), 10)
+	b = append(b, `,"ErrMsg":`...)
+	if plainASCII(msg) {
+		b = append(append(append(b, '"'), msg...), '"')
+	} else {
+		q, _ := json.Marshal(msg)
+		b = append(b, q...)
+	}
+	return append(b, "}\n"...)
+}
+
+// plainASCII reports whether s needs no escape in JSON, HTML-safe as
+// encoding/json escapes by default.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }

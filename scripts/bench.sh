@@ -25,7 +25,7 @@ count=${1:-6}
 out=${OUT:-${TMPDIR:-/tmp}/ccc-enricher-bench}
 benchtime=${BENCHTIME:-1s}
 mkdir -p "$out"
-pkgs=(./handler ./internal/push ./internal/record ./internal/sink/webhook ./internal/sink/stdout ./internal/ccc)
+pkgs=(./handler ./internal/push ./internal/record ./internal/sink/webhook ./internal/sink/stdout ./internal/ccc ./internal/cccapi)
 
 echo "== $(go version | cut -d' ' -f3), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 go test -run='^$' -bench=. -benchmem -benchtime="$benchtime" -count="$count" "${pkgs[@]}" | tee "$out/bench.txt"

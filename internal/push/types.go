@@ -148,7 +148,7 @@ type essentials struct {
 
 type cdrWire struct {
 	*CDR
-	SdkAppId, SessionId, StartTimestamp, EndedTimestamp json.RawMessage
+	SdkAppId, SessionId, StartTimestamp, EndedTimestamp decoded
 	Caller, Callee                                      looseString
 	RingTimestamp, AcceptTimestamp, QueuedTimestamp     looseInt
 }
@@ -162,7 +162,7 @@ func (w *cdrWire) apply() {
 
 type recordingWire struct {
 	*Recording
-	SdkAppId, SessionId, RecordId, Timestamp json.RawMessage
+	SdkAppId, SessionId, RecordId, Timestamp decoded
 	EndpointUser                             looseString
 }
 
@@ -170,11 +170,17 @@ func (w *recordingWire) apply() { w.Recording.EndpointUser = string(w.EndpointUs
 
 type voicemailWire struct {
 	*Voicemail
-	SdkAppId, SessionId, Timestamp json.RawMessage
+	SdkAppId, SessionId, Timestamp decoded
 	EndpointUser                   looseString
 }
 
 func (w *voicemailWire) apply() { w.Voicemail.EndpointUser = string(w.EndpointUser) }
+
+// decoded takes any JSON value and keeps nothing: it shadows a field that
+// essentials decoded already.
+type decoded struct{}
+
+func (decoded) UnmarshalJSON([]byte) error { return nil }
 
 // flexInt decodes an integer sent as a JSON number or as a string of
 // decimal digits. Fractions and exponents are refused: no CCC integer has

@@ -1,7 +1,8 @@
 package record
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/push"
@@ -90,29 +91,54 @@ func endStatusOf(name string) *int64 {
 	return nil
 }
 
+// metricsBox holds the metrics and the durations and counts they point
+// to, so that a record's metrics are one allocation.
+type metricsBox struct {
+	m Metrics
+	// spans are the durations of span, in the order taken; n counts them.
+	spans        [5]int64
+	n            int
+	hold, mute   int64
+	holds, mutes int
+}
+
+// span returns to−from, kept in the box, or nil when either is unset
+// or they are out of order.
+func (b *metricsBox) span(from, to int64) *int64 {
+	if from <= 0 || to <= 0 || to < from {
+		return nil
+	}
+	v := &b.spans[b.n]
+	b.n++
+	*v = to - from
+	return v
+}
+
 func metricsOf(c call) *Metrics {
-	m := &Metrics{
+	b := &metricsBox{}
+	m := &b.m
+	*m = Metrics{
 		Answered:      c.accept > 0,
 		EndStatus:     c.endStatus,
 		EndStatusName: c.endStatusName,
 		HungUpSide:    c.hungUpSide,
-		TotalSeconds:  span(c.start, c.end),
-		TalkSeconds:   span(c.accept, c.end),
+		TotalSeconds:  b.span(c.start, c.end),
+		TalkSeconds:   b.span(c.accept, c.end),
 		Participants:  c.legs,
 		Transfers:     c.transfers,
 	}
 	if c.queued > 0 {
-		m.IVRSeconds = span(c.start, c.queued)
-		m.QueueSeconds = span(c.queued, first(c.ring, c.accept, c.end))
+		m.IVRSeconds = b.span(c.start, c.queued)
+		m.QueueSeconds = b.span(c.queued, first(c.ring, c.accept, c.end))
 	}
 	if c.ring > 0 {
-		m.RingSeconds = span(c.ring, first(c.accept, c.end))
+		m.RingSeconds = b.span(c.ring, first(c.accept, c.end))
 	}
 	if c.haveEvents {
-		hold, holds := paired(c.events, "StaffHold", "StaffUnhold", c.end)
-		mute, mutes := paired(c.events, "StaffMute", "StaffUnmute", c.end)
-		m.HoldSeconds, m.HoldCount = &hold, &holds
-		m.MuteSeconds, m.MuteCount = &mute, &mutes
+		b.hold, b.holds = paired(c.events, "StaffHold", "StaffUnhold", c.end)
+		b.mute, b.mutes = paired(c.events, "StaffMute", "StaffUnmute", c.end)
+		m.HoldSeconds, m.HoldCount = &b.hold, &b.holds
+		m.MuteSeconds, m.MuteCount = &b.mute, &b.mutes
 	}
 	return m
 }
@@ -126,16 +152,6 @@ func transfers[L any](legs []L, from func(L) string) int {
 		}
 	}
 	return n
-}
-
-// span returns to−from, or nil when either is unset or they are out of
-// order.
-func span(from, to int64) *int64 {
-	if from <= 0 || to <= 0 || to < from {
-		return nil
-	}
-	d := to - from
-	return &d
 }
 
 // first returns the first set timestamp.
@@ -152,7 +168,10 @@ func first(ts ...int64) int64 {
 // "on" while already on is ignored; an "on" never followed by "off" closes
 // at end.
 func paired(events []ccc.SessionEvent, on, off string, end int64) (total int64, count int) {
-	evs := make([]ccc.SessionEvent, 0, len(events))
+	// Calls hold and mute a few times at most: the buffer on the stack
+	// spares an allocation for them.
+	var buf [16]ccc.SessionEvent
+	evs := buf[:0]
 	for _, e := range events {
 		// An event at no time (or before 1970) is corrupt; skipping it
 		// keeps every span, and so their sum, within (0, MaxInt64].
@@ -160,7 +179,7 @@ func paired(events []ccc.SessionEvent, on, off string, end int64) (total int64, 
 			evs = append(evs, e)
 		}
 	}
-	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Timestamp < evs[j].Timestamp })
+	slices.SortStableFunc(evs, func(a, b ccc.SessionEvent) int { return cmp.Compare(a.Timestamp, b.Timestamp) })
 	var since int64
 	active := false
 	for _, e := range evs {

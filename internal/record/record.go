@@ -154,13 +154,18 @@ type Meta struct {
 // and alphabet that every sink accepts as an idempotency key (SQS FIFO
 // deduplication ids, for one, are limited to 128 characters).
 func ID(sdkAppID int64, sessionID string, kind push.Kind, part string) string {
-	h := sha256.New()
-	h.Write([]byte(strconv.FormatInt(sdkAppID, 10)))
+	// The hashed bytes are built on the stack: an id is one allocation.
+	var buf [128]byte
+	b := strconv.AppendInt(buf[:0], sdkAppID, 10)
 	for _, s := range []string{sessionID, string(kind), part} {
-		h.Write([]byte{0})
-		h.Write([]byte(s))
+		b = append(b, 0)
+		b = append(b, s...)
 	}
-	return "cer_" + hex.EncodeToString(h.Sum(nil)[:16])
+	sum := sha256.Sum256(b)
+	var id [len("cer_") + 32]byte
+	copy(id[:], "cer_")
+	hex.Encode(id[len("cer_"):], sum[:16])
+	return string(id[:])
 }
 
 // Input is what a record is built from.

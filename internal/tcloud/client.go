@@ -22,6 +22,7 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
+	tcjson "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/json"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 
 	"github.com/ccc-enricher/ccc-enricher/internal/peer"
@@ -146,6 +147,9 @@ func (c *Client) Call(ctx context.Context, action string, request, response any)
 	if err := c.sdk.Send(req, resp); err != nil {
 		return classify(action, a, c.stale(a, err), err)
 	}
+	if resp.parsed {
+		return decodeResponse(action, resp.response, response)
+	}
 	return decodeReply(action, resp.body, response)
 }
 
@@ -165,13 +169,21 @@ func decodeReply(action string, body []byte, out any) error {
 	var env struct {
 		Response json.RawMessage
 	}
-	if err := json.Unmarshal(body, &env); err != nil || len(env.Response) == 0 || env.Response[0] != '{' {
+	if err := json.Unmarshal(body, &env); err != nil {
+		return fmt.Errorf("%s: reply has no Response object", action)
+	}
+	return decodeResponse(action, env.Response, out)
+}
+
+// decodeResponse decodes a reply's Response object into out.
+func decodeResponse(action string, response []byte, out any) error {
+	if len(response) == 0 || response[0] != '{' {
 		return fmt.Errorf("%s: reply has no Response object", action)
 	}
 	if out == nil {
 		return nil
 	}
-	if err := json.Unmarshal(env.Response, out); err != nil {
+	if err := json.Unmarshal(response, out); err != nil {
 		// The same reply would fail the same way.
 		return retry.Permanent(fmt.Errorf("%s: decode reply: %w", action, err))
 	}
@@ -190,13 +202,77 @@ func (r *rawRequest) MarshalJSON() ([]byte, error) { return r.body, nil }
 
 // rawResponse keeps the reply body for decodeReply: a decoding error of the
 // SDK would quote the whole body.
+//
+// It also reads the reply's error envelope itself, in one pass with the
+// SDK's own JSON package, instead of the SDK's two (the API 3.0 error, then
+// the deprecated one), and keeps the Response object from that pass, so
+// that the reply is not decoded again before its Response is: a
+// DescribeSessionDetail reply is ~5 KB.
 type rawResponse struct {
 	*tchttp.BaseResponse
 	body []byte
+	// parsed is set when ParseErrorFromHTTPResponse found no error; then
+	// response is the reply's Response value, a slice of the body it was
+	// given, which is the SDK's and not reused.
+	parsed   bool
+	response []byte
 }
 
 func (r *rawResponse) UnmarshalJSON(b []byte) error {
+	if r.parsed {
+		// ParseErrorFromHTTPResponse kept what decodeResponse needs.
+		return nil
+	}
 	r.body = append(r.body[:0], b...)
+	return nil
+}
+
+// ParseErrorFromHTTPResponse returns the API error the reply carries, as
+// the SDK's BaseResponse does. Whenever the one pass fails, the SDK's own
+// method decides, so that its errors stay exactly the SDK's.
+func (r *rawResponse) ParseErrorFromHTTPResponse(body []byte) error {
+	var env struct {
+		Response replyResponse `json:"Response"`
+		// The deprecated API's error.
+		Code     int    `json:"code"`
+		Message  string `json:"message"`
+		CodeDesc string `json:"codeDesc"`
+	}
+	if err := tcjson.Unmarshal(body, &env); err != nil {
+		return r.BaseResponse.ParseErrorFromHTTPResponse(body)
+	}
+	e := env.Response.Error
+	switch {
+	case e.Code != "":
+		return tcerr.NewTencentCloudSDKError(e.Code, e.Message, env.Response.RequestId)
+	case env.Code != 0:
+		return tcerr.NewTencentCloudSDKError(env.CodeDesc, env.Message, "")
+	}
+	r.parsed, r.response = true, env.Response.raw
+	return nil
+}
+
+// replyResponse is a reply's Response value: its error fields, decoded as
+// the SDK's ErrorResponse decodes them (a Response given twice merges, as
+// there), and the bytes of the last one, as json.RawMessage would keep.
+type replyResponse struct {
+	replyFields
+	raw []byte
+}
+
+type replyFields struct {
+	Error struct {
+		Code    string `json:"Code"`
+		Message string `json:"Message"`
+	} `json:"Error,omitempty"`
+	RequestId string `json:"RequestId"`
+}
+
+func (r *replyResponse) UnmarshalJSON(b []byte) error {
+	if err := tcjson.Unmarshal(b, &r.replyFields); err != nil {
+		return err
+	}
+	r.raw = b
 	return nil
 }
 

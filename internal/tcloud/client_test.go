@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
+
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
 )
@@ -335,4 +337,26 @@ func TestCallEmulatorRotation(t *testing.T) {
 	if err := c.Call(context.Background(), "DescribeSessionDetail", json.RawMessage(s.Request), nil); !IsCode(err, "AuthFailure.TokenFailure") || retry.IsPermanent(err) {
 		t.Errorf("err = %v; want transient AuthFailure.TokenFailure", err)
 	}
+}
+
+// FuzzParseError holds rawResponse's one-pass reading of the error
+// envelope to the SDK's own: the same error (or none) for any reply.
+func FuzzParseError(f *testing.F) {
+	for _, s := range []string{
+		`{"Response":{"SessionId":"s","RequestId":"r"}}`,
+		`{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"m"},"RequestId":"r"}}`,
+		`{"Response":{"Error":{"Code":"X"}},"Response":{"RequestId":"r2"}}`,
+		`{"code":4000,"message":"m","codeDesc":"InvalidParameter"}`,
+		`{"Response":{"Error":{"Code":1}},"code":2}`,
+		`{"response":null}`, `{"Response":"x"}`, `[]`, `{`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		want := (&tchttp.BaseResponse{}).ParseErrorFromHTTPResponse(body)
+		got := (&rawResponse{BaseResponse: &tchttp.BaseResponse{}}).ParseErrorFromHTTPResponse(body)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("ParseErrorFromHTTPResponse(%q) = %v, the SDK's %v", body, got, want)
+		}
+	})
 }
