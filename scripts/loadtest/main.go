@@ -4,6 +4,7 @@
 //	go run ./scripts/loadtest               # steps 1,4,16,64,256, 10 s each
 //	go run ./scripts/loadtest -steps 1,16 -duration 5s
 //	go run ./scripts/loadtest -burst        # the burst simulation, about 2.5 minutes
+//	go run ./scripts/loadtest -node         # beside a Node.js function, about 1.5 minutes
 //
 // It builds bootstrap from ./function (or runs -bootstrap) as its own
 // process, the local HTTP server, wired as in production from the
@@ -41,6 +42,15 @@
 // acknowledgement p50/p99, the Kafka send p99 measured beside the pushes
 // (intake), and the time from the last call to the last delivery against
 // the bound calls/20 + 60 s. Every wait is bounded: intake's by that bound.
+//
+// -node runs ccc-enricher beside the Node.js function of scripts/nodefn
+// (the same cdr push path, built on tencentcloud-sdk-nodejs-common, which
+// npm installs into a temporary directory unless -node-modules names one),
+// one after the other against one emulator and receiver (see node.go): per
+// function, the median cold start of -colds fresh processes (exec to the
+// first 200 on /healthz, and to the first push answered), then pushes at
+// -node-rate for -node-duration, and the ratios of CPU per push, push
+// latency p50/p99, cold start and peak RSS.
 package main
 
 import (
@@ -111,7 +121,23 @@ func main() {
 	flag.DurationVar(&bc.latency, "ccc-latency", 60*time.Millisecond, "-burst: the emulator's DescribeSessionDetail latency")
 	flag.DurationVar(&bc.cccTimeout, "ccc-timeout", 5*time.Second, "-burst: how long CCC waits for a push's answer (and the instances' REQUEST_TIMEOUT)")
 	flag.DurationVar(&bc.cccRetry, "ccc-retry", 2*time.Second, "-burst: CCC's pause before each of its 3 retries")
+	nodeMode := flag.Bool("node", false, "run ccc-enricher beside the Node.js function of scripts/nodefn instead, and report the ratios (see node.go)")
+	var nc nodeConfig
+	flag.Float64Var(&nc.rate, "node-rate", 10, "-node: pushes per second, paced")
+	flag.DurationVar(&nc.duration, "node-duration", 30*time.Second, "-node: how long each function receives paced pushes")
+	flag.IntVar(&nc.colds, "colds", 5, "-node: fresh processes per cold-start figure (the median is reported)")
+	flag.StringVar(&nc.nodeDir, "node-dir", "scripts/nodefn", "-node: the Node.js function's directory (index.js, package.json)")
+	flag.StringVar(&nc.nodeModules, "node-modules", "", "-node: a node_modules directory holding tencentcloud-sdk-nodejs-common (default: npm install into a temporary one)")
 	flag.Parse()
+	if *nodeMode {
+		nc.bootstrap = c.bootstrap
+		if nc.rate <= 0 || nc.rate > 1000 || nc.colds < 1 || nc.colds > 100 || nc.duration <= 0 || nc.duration > time.Hour {
+			fmt.Fprintln(os.Stderr, "loadtest: -node-rate must be in (0, 1000], -colds in [1, 100], -node-duration in (0, 1h]")
+			os.Exit(2)
+		}
+		nodeMain(nc)
+		return
+	}
 	if *burstMode {
 		burstMain(bc, c.bootstrap)
 		return

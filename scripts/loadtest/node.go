@@ -1,0 +1,322 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/loopback"
+	"github.com/ccc-enricher/ccc-enricher/internal/tcemu"
+	"github.com/ccc-enricher/ccc-enricher/scripts/internal/machine"
+)
+
+// nodeConfig is the side-by-side run of -node (issue 14): ccc-enricher and
+// the Node.js function of scripts/nodefn, one after the other, against the
+// same emulator, receiver and paced pushes.
+type nodeConfig struct {
+	rate        float64
+	duration    time.Duration
+	colds       int
+	nodeDir     string
+	nodeModules string
+	bootstrap   string
+}
+
+// contender is one function under test: how to start it on a port.
+type contender struct {
+	name    string
+	command func(port int) *exec.Cmd
+}
+
+// figures are one contender's measurements.
+type figures struct {
+	pushes, ok, delivered int
+	cpuPerPush            float64 // ms of utime+stime per push
+	p50, p99              float64 // ms
+	coldHealth, coldPush  float64 // ms, medians
+	hwm                   int64   // kB
+}
+
+func nodeMain(c nodeConfig) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := runNode(ctx, c, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func runNode(ctx context.Context, c nodeConfig, out io.Writer) error {
+	var emu atomic.Pointer[tcemu.Server]
+	api, rcv, hook, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { emu.Load().ServeHTTP(w, r) }))
+	if err != nil {
+		return err
+	}
+	defer api.Close()
+	defer hook.Close()
+
+	bin, cleanup, err := bootstrap(ctx, c.bootstrap)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	modules, cleanupModules, err := nodeModules(ctx, c.nodeDir, c.nodeModules)
+	if err != nil {
+		return err
+	}
+	defer cleanupModules()
+	script, err := filepath.Abs(filepath.Join(c.nodeDir, "index.js"))
+	if err != nil {
+		return err
+	}
+
+	contenders := []contender{
+		{"ccc-enricher", func(port int) *exec.Cmd {
+			cmd := exec.Command(bin)
+			cmd.Env = append(functionEnv(api.Addr, hook.Addr), "PORT="+strconv.Itoa(port), "CCC_RATE_LIMIT=20", "LOG_LEVEL=info")
+			return cmd
+		}},
+		{"Node.js", func(port int) *exec.Cmd {
+			cmd := exec.Command("node", script)
+			cmd.Env = []string{
+				"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "NODE_ENV=production", "NODE_PATH=" + modules,
+				"PORT=" + strconv.Itoa(port),
+				"PUSH_BASIC_USERNAME=" + pushUser, "PUSH_BASIC_PASSWORD=" + pushPassword,
+				"CCC_SDK_APP_IDS=1400000000", "CCC_ADDR=" + api.Addr,
+				"TENCENTCLOUD_SECRET_ID=" + secretID, "TENCENTCLOUD_SECRET_KEY=" + secretKey,
+				"WEBHOOK_URL=http://" + hook.Addr + "/records", "WEBHOOK_SECRET=" + webhookSecret,
+			}
+			return cmd
+		}},
+	}
+	fmt.Fprintf(out, "ccc-enricher beside a Node.js function: %s, %d CPUs, %s, node %s, tencentcloud-sdk-nodejs-common %s\n",
+		machine.CPUModel(), runtime.NumCPU(), runtime.Version(), nodeVersion(ctx), sdkVersion(modules))
+	fmt.Fprintf(out, "%g pushes/s for %s each, one after the other; cold start: median of %d fresh processes\n\n", c.rate, c.duration, c.colds)
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 30 * time.Second}
+	var figs []figures
+	for i, ct := range contenders {
+		e := tcemu.New(tcemu.Options{SecretID: secretID, SecretKey: secretKey})
+		sample, err := tcemu.LoadSamples(e, time.Now())
+		if err != nil {
+			return err
+		}
+		emu.Store(e)
+		s := step{rate: c.rate, emu: e, sample: sample, client: client, rcv: rcv, prefix: fmt.Sprintf("side-%d-", i)}
+		fmt.Fprintf(os.Stderr, "measuring %s…\n", ct.name)
+		f, err := measure(ctx, ct, &s, c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ct.name, err)
+		}
+		figs = append(figs, f)
+		time.Sleep(1100 * time.Millisecond) // let the emulator's rolling second pass
+	}
+	writeSideBySide(out, figs[0], figs[1])
+	return nil
+}
+
+// measure takes a contender's cold starts, then runs it under the paced
+// pushes and reads its CPU time and peak RSS from /proc.
+func measure(ctx context.Context, ct contender, s *step, c nodeConfig) (figures, error) {
+	var f figures
+	var health, first []time.Duration
+	for i := range c.colds {
+		h, err := coldStart(ctx, ct, s, false, i)
+		if err != nil {
+			return f, err
+		}
+		p, err := coldStart(ctx, ct, s, true, i)
+		if err != nil {
+			return f, err
+		}
+		health, first = append(health, h), append(first, p)
+	}
+	f.coldHealth, f.coldPush = ms(percentile(health, 0.5)), ms(percentile(first, 0.5))
+
+	fn, base, stderr, err := start(ct)
+	if err != nil {
+		return f, err
+	}
+	defer stopProcess(fn)
+	if err := waitHealthy(ctx, base+"/healthz"); err != nil {
+		return f, fmt.Errorf("%w\n%s", err, stderr)
+	}
+	s.url = base + "/push?action=cdr&version=1"
+	cpu0 := cpuTime(fn.Process.Pid)
+	res, err := s.run(ctx, c.duration)
+	if err != nil {
+		return f, fmt.Errorf("%w\n%s", err, stderr)
+	}
+	cpu := cpuTime(fn.Process.Pid) - cpu0
+	f.hwm = memory(fn.Process.Pid, "VmHWM")
+	f.pushes, f.delivered = len(res.outcomes), res.delivered
+	lat := make([]time.Duration, 0, len(res.outcomes))
+	for _, o := range res.outcomes {
+		lat = append(lat, o.latency)
+		if o.errCode == 0 {
+			f.ok++
+		}
+	}
+	if f.ok < f.pushes {
+		fmt.Fprintf(os.Stderr, "%s: %d of %d pushes not answered ErrCode 0; its log ends:\n%s\n", ct.name, f.pushes-f.ok, f.pushes, stderr)
+	}
+	f.p50, f.p99 = ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99))
+	if f.pushes > 0 {
+		f.cpuPerPush = float64(cpu.Microseconds()) / 1000 / float64(f.pushes)
+	}
+	return f, nil
+}
+
+// coldStart starts a fresh process and returns the time from exec to its
+// first 200 on /healthz or, with push, to its first push answered
+// ErrCode 0, polling every millisecond for at most 30 s.
+func coldStart(ctx context.Context, ct contender, s *step, push bool, i int) (time.Duration, error) {
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(s.sample.CDRPush, &body); err != nil {
+		return 0, err
+	}
+	poll := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	fn, base, stderr, err := start(ct)
+	if err != nil {
+		return 0, err
+	}
+	t0 := time.Now()
+	defer stopProcess(fn)
+	cold := *s
+	cold.client, cold.url = poll, base+"/push?action=cdr&version=1"
+	for n := 0; time.Since(t0) < 30*time.Second; n++ {
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		if push {
+			o, err := cold.one(ctx, body, fmt.Sprintf("%scold-%d-%d", s.prefix, i, n))
+			if err != nil {
+				return 0, err
+			}
+			if o.errCode == 0 {
+				return time.Since(t0), nil
+			}
+		} else if resp, err := poll.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return time.Since(t0), nil
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return 0, fmt.Errorf("no answer within 30 s of exec\n%s", stderr)
+}
+
+// start runs a contender on a free loopback port.
+func start(ct contender) (*exec.Cmd, string, *tail, error) {
+	port, err := loopback.FreePort()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	fn := ct.command(port)
+	stderr := &tail{}
+	fn.Stdout, fn.Stderr = io.Discard, stderr
+	if err := fn.Start(); err != nil {
+		return nil, "", nil, err
+	}
+	return fn, "http://127.0.0.1:" + strconv.Itoa(port), stderr, nil
+}
+
+// stopProcess ends fn with SIGTERM, then SIGKILL after 5 s.
+func stopProcess(fn *exec.Cmd) {
+	fn.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { fn.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		fn.Process.Kill()
+		<-done
+	}
+}
+
+// nodeModules returns the node_modules directory holding
+// tencentcloud-sdk-nodejs-common: dir if given, or a temporary one that
+// npm installs dir's package.json into, removed by cleanup.
+func nodeModules(ctx context.Context, nodeDir, dir string) (string, func(), error) {
+	if dir != "" {
+		return dir, func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", "ccc-enricher-nodefn")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(tmp) }
+	pkg, err := os.ReadFile(filepath.Join(nodeDir, "package.json"))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(tmp, "package.json"), pkg, 0o644)
+	}
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	fmt.Fprintln(os.Stderr, "npm install tencentcloud-sdk-nodejs-common…")
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	npm := exec.CommandContext(ctx, "npm", "install", "--prefix", tmp, "--omit=dev", "--no-package-lock", "--no-audit", "--no-fund")
+	if b, err := npm.CombinedOutput(); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("npm install: %v\n%s", err, b)
+	}
+	return filepath.Join(tmp, "node_modules"), cleanup, nil
+}
+
+func nodeVersion(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	b, err := exec.CommandContext(ctx, "node", "--version").Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func sdkVersion(modules string) string {
+	var p struct{ Version string }
+	b, err := os.ReadFile(filepath.Join(modules, "tencentcloud-sdk-nodejs-common", "package.json"))
+	if err != nil || json.Unmarshal(b, &p) != nil {
+		return "?"
+	}
+	return p.Version
+}
+
+func writeSideBySide(out io.Writer, g, n figures) {
+	ratio := func(node, goFn float64) string {
+		if goFn <= 0 {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.1f×", node/goFn)
+	}
+	mb := func(kb int64) float64 { return float64(kb) / 1024 }
+	fmt.Fprintln(out, "| figure | ccc-enricher | Node.js | ratio (Node.js ÷ ccc-enricher) |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|")
+	fmt.Fprintf(out, "| pushes answered ErrCode 0 / sent | %d / %d | %d / %d | |\n", g.ok, g.pushes, n.ok, n.pushes)
+	fmt.Fprintf(out, "| records delivered | %d | %d | |\n", g.delivered, n.delivered)
+	fmt.Fprintf(out, "| CPU per push, ms (utime+stime) | %.3f | %.3f | %s |\n", g.cpuPerPush, n.cpuPerPush, ratio(n.cpuPerPush, g.cpuPerPush))
+	fmt.Fprintf(out, "| push latency p50, ms | %.2f | %.2f | %s |\n", g.p50, n.p50, ratio(n.p50, g.p50))
+	fmt.Fprintf(out, "| push latency p99, ms | %.2f | %.2f | %s |\n", g.p99, n.p99, ratio(n.p99, g.p99))
+	fmt.Fprintf(out, "| cold start, exec → first 200 on /healthz, ms | %.1f | %.1f | %s |\n", g.coldHealth, n.coldHealth, ratio(n.coldHealth, g.coldHealth))
+	fmt.Fprintf(out, "| cold start, exec → first push answered, ms | %.1f | %.1f | %s |\n", g.coldPush, n.coldPush, ratio(n.coldPush, g.coldPush))
+	fmt.Fprintf(out, "| peak RSS (VmHWM), MB | %.1f | %.1f | %s |\n", mb(g.hwm), mb(n.hwm), ratio(float64(n.hwm), float64(g.hwm)))
+	if g.ok < g.pushes || n.ok < n.pushes {
+		fmt.Fprintln(out, "\nsome pushes were not answered ErrCode 0: the figures are not comparable")
+	}
+	fmt.Fprintln(out, "\nCPU: /proc/<pid>/stat over the paced run (10 ms clock ticks) divided by its pushes; peak RSS: VmHWM at its end.")
+}
