@@ -161,30 +161,61 @@ func main() {
 		}
 		c.rates = append(c.rates, f)
 	}
+	runMode(func(ctx context.Context) error { return run(ctx, c, os.Stdout) })
+}
+
+// runMode runs one mode until it ends or SIGINT or SIGTERM, and exits 1 on
+// its error.
+func runMode(mode func(ctx context.Context) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, c, os.Stdout); err != nil {
+	if err := mode(ctx); err != nil {
+		stop()
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, c config, out io.Writer) error {
-	// The CCC API emulator, replaced by a fresh one at each step so that
-	// each step's rate is its own.
-	var emu atomic.Pointer[tcemu.Server]
-	api, rcv, hook, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { emu.Load().ServeHTTP(w, r) }))
-	if err != nil {
-		return err
-	}
-	defer api.Close()
-	defer hook.Close()
+// rig is what the steady and the Node.js modes run against: the CCC API
+// emulator behind a swappable pointer (each step gets a fresh one, so that
+// its rate is its own), a receiver that verifies the webhooks, and the
+// bootstrap executable.
+type rig struct {
+	emu       atomic.Pointer[tcemu.Server]
+	api, hook *loopback.Server
+	rcv       *receiver
+	bin       string
+	cleanup   func()
+}
 
-	bin, cleanup, err := bootstrap(ctx, c.bootstrap)
+func newRig(ctx context.Context, bootstrapPath string) (*rig, error) {
+	r := &rig{}
+	var err error
+	r.api, r.rcv, r.hook, err = listen(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { r.emu.Load().ServeHTTP(w, req) }))
+	if err != nil {
+		return nil, err
+	}
+	if r.bin, r.cleanup, err = bootstrap(ctx, bootstrapPath); err != nil {
+		r.api.Close()
+		r.hook.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *rig) Close() {
+	r.cleanup()
+	r.api.Close()
+	r.hook.Close()
+}
+
+func run(ctx context.Context, c config, out io.Writer) error {
+	rg, err := newRig(ctx, c.bootstrap)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
+	defer rg.Close()
+	emu, api, rcv, hook, bin := &rg.emu, rg.api, rg.rcv, rg.hook, rg.bin
 	port, err := loopback.FreePort()
 	if err != nil {
 		return err

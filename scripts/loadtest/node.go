@@ -8,12 +8,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -50,28 +48,16 @@ type figures struct {
 }
 
 func nodeMain(c nodeConfig) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := runNode(ctx, c, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "loadtest:", err)
-		os.Exit(1)
-	}
+	runMode(func(ctx context.Context) error { return runNode(ctx, c, os.Stdout) })
 }
 
 func runNode(ctx context.Context, c nodeConfig, out io.Writer) error {
-	var emu atomic.Pointer[tcemu.Server]
-	api, rcv, hook, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { emu.Load().ServeHTTP(w, r) }))
+	rg, err := newRig(ctx, c.bootstrap)
 	if err != nil {
 		return err
 	}
-	defer api.Close()
-	defer hook.Close()
-
-	bin, cleanup, err := bootstrap(ctx, c.bootstrap)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
+	defer rg.Close()
+	emu, api, rcv, hook, bin := &rg.emu, rg.api, rg.rcv, rg.hook, rg.bin
 	modules, cleanupModules, err := nodeModules(ctx, c.nodeDir, c.nodeModules)
 	if err != nil {
 		return err
