@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,36 +22,8 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
-	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 )
-
-// detailFake answers every session with the documented sample.
-type detailFake struct{ d *ccc.SessionDetail }
-
-func (f detailFake) DescribeSessionDetail(context.Context, ccc.SessionQuery) (*ccc.SessionDetail, error) {
-	return f.d, nil
-}
-
-// countingSink counts what it accepts.
-type countingSink struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (s *countingSink) Name() string { return "memory" }
-
-func (s *countingSink) Send(context.Context, sink.Message) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n++
-	return nil
-}
-
-func (s *countingSink) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.n
-}
 
 const (
 	fuzzUser, fuzzPassword = "ccc", "fuzz-push-password"
@@ -117,11 +88,11 @@ func FuzzEventToHandler(f *testing.F) {
 	if err := json.Unmarshal(raw, &detail); err != nil {
 		f.Fatal(err)
 	}
-	out := &countingSink{}
+	out := &testenv.Counter{}
 	h := handler.New(handler.Options{
 		Auth:     pushauth.Basic(fuzzUser, fuzzPassword),
 		AllowApp: func(id int64) bool { return id == fuzzAppID },
-		Enricher: &enrich.Enricher{Detail: detailFake{&detail.Response}, Sink: out},
+		Enricher: &enrich.Enricher{Detail: testenv.Detail{D: &detail.Response}, Sink: out},
 		Timeout:  10 * time.Second,
 	})
 	jobs := platform.Jobs{platform.DefaultJob: func(context.Context, time.Time) error { return nil }}
@@ -129,9 +100,9 @@ func FuzzEventToHandler(f *testing.F) {
 	lambda := awslambda.NewHandler(h, jobs, queue)
 
 	f.Fuzz(func(t *testing.T, event []byte) {
-		before := out.count()
+		before := out.Count()
 		resp, err := lambda(context.Background(), json.RawMessage(event))
-		delivered := out.count() - before
+		delivered := out.Count() - before
 		var members map[string]json.RawMessage
 		known := json.Unmarshal(event, &members) == nil && members != nil
 		if known && len(members) > 0 {

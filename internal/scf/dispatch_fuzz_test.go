@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,34 +17,8 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/internal/enrich"
 	"github.com/ccc-enricher/ccc-enricher/internal/platform"
 	"github.com/ccc-enricher/ccc-enricher/internal/pushauth"
-	"github.com/ccc-enricher/ccc-enricher/internal/sink"
+	"github.com/ccc-enricher/ccc-enricher/internal/testenv"
 )
-
-type sampleDetail struct{ d *ccc.SessionDetail }
-
-func (s sampleDetail) DescribeSessionDetail(context.Context, ccc.SessionQuery) (*ccc.SessionDetail, error) {
-	return s.d, nil
-}
-
-type countingSink struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (s *countingSink) Name() string { return "memory" }
-
-func (s *countingSink) Send(context.Context, sink.Message) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n++
-	return nil
-}
-
-func (s *countingSink) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.n
-}
 
 // FuzzDispatchToHandler feeds arbitrary events to the SCF dispatcher in
 // front of the real handler (basic authentication, the documented sample
@@ -89,12 +62,12 @@ func FuzzDispatchToHandler(f *testing.F) {
 	if err := json.Unmarshal(raw, &detail); err != nil {
 		f.Fatal(err)
 	}
-	out := &countingSink{}
+	out := &testenv.Counter{}
 	d := &dispatcher{
 		h: handler.New(handler.Options{
 			Auth:     pushauth.Basic(user, password),
 			AllowApp: func(id int64) bool { return id == 1400000000 },
-			Enricher: &enrich.Enricher{Detail: sampleDetail{&detail.Response}, Sink: out},
+			Enricher: &enrich.Enricher{Detail: testenv.Detail{D: &detail.Response}, Sink: out},
 			Timeout:  10 * time.Second,
 		}),
 		jobs: platform.Jobs{platform.DefaultJob: func(context.Context, time.Time) error { return nil }},
@@ -102,9 +75,9 @@ func FuzzDispatchToHandler(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, event []byte) {
-		before := out.count()
+		before := out.Count()
 		reply, err := d.dispatch(context.Background(), event)
-		delivered := out.count() - before
+		delivered := out.Count() - before
 		if ee, ok := errors.AsType[*eventError](err); ok && ee.kind == "Panic" {
 			t.Fatalf("dispatch recovered a panic: %v", err)
 		}

@@ -13,11 +13,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/record"
@@ -256,4 +258,25 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// Counter is a sink.Sink that only counts what it accepts, for fuzz
+// targets that send millions of records.
+type Counter struct{ n atomic.Int64 }
+
+func (*Counter) Name() string { return "memory" }
+
+func (c *Counter) Send(context.Context, sink.Message) error {
+	c.n.Add(1)
+	return nil
+}
+
+// Count is how many messages were sent.
+func (c *Counter) Count() int64 { return c.n.Load() }
+
+// Detail is an enrich.DetailSource that answers every query with D.
+type Detail struct{ D *ccc.SessionDetail }
+
+func (d Detail) DescribeSessionDetail(context.Context, ccc.SessionQuery) (*ccc.SessionDetail, error) {
+	return d.D, nil
 }
