@@ -44,7 +44,9 @@ const (
 // client secret: every function instance verifies the tokens of every
 // other without shared state, and rotating the secret revokes them all.
 // A token is valid for the ttl given to NewOAuth2 and cannot be revoked
-// otherwise, which is why that ttl should stay short.
+// otherwise, which is why that ttl should stay short. A verified token is
+// remembered until then (tokenCache), so that the token CCC sends with
+// every push is verified once.
 type OAuth2 struct {
 	clientID string
 	pair     secretPair
@@ -52,6 +54,7 @@ type OAuth2 struct {
 	ttl      time.Duration
 	now      func() time.Time
 	parser   *jwt.Parser
+	verified tokenCache
 	// random makes token ids; nil means crypto/rand. Tests set it to
 	// issue the same tokens in every process.
 	random io.Reader
@@ -116,13 +119,19 @@ func (o *OAuth2) Authenticate(r *http.Request) error {
 	case len(token) > maxTokenBytes:
 		return refuse(invalidBearerChallenge, "bearer token too long")
 	}
-	_, err := o.parser.ParseWithClaims(token, &jwt.RegisteredClaims{}, o.keyFunc)
+	key := tokenKey(token)
+	if o.verified.valid(key, o.now()) {
+		return nil
+	}
+	claims := &jwt.RegisteredClaims{}
+	_, err := o.parser.ParseWithClaims(token, claims, o.keyFunc)
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return refuse(invalidBearerChallenge, "bearer token expired")
 	case err != nil:
 		return refuse(invalidBearerChallenge, "invalid bearer token")
 	}
+	o.verified.add(key, claims, tokenLeeway, o.now())
 	return nil
 }
 
