@@ -100,8 +100,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if id == "" || len(id) > 128 {
 		id = newID()
 	}
-	rec := &recorder{ResponseWriter: w}
-	info := &requestInfo{}
+	// The recorder and the log attributes live as long as the request: one
+	// allocation for both.
+	st := &struct {
+		rec  recorder
+		info requestInfo
+	}{rec: recorder{ResponseWriter: w}}
+	rec, info := &st.rec, &st.info
 	info.attrs = info.buf[:0]
 	ctx := context.WithValue(r.Context(), infoKey{}, info)
 	if _, ok := ctx.Deadline(); !ok && h.Timeout > 0 {
@@ -182,7 +187,9 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 func (h *handler) push(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	info := infoOf(ctx)
-	pushUUID := r.Header.Get("X-TCCC-PUSH-UUID")
+	// CCC's X-TCCC-PUSH-UUID, spelled canonically: Get would allocate the
+	// canonical form of any other spelling on every push.
+	pushUUID := r.Header.Get("X-Tccc-Push-Uuid")
 	if len(pushUUID) > 128 {
 		pushUUID = pushUUID[:128]
 	}
@@ -359,9 +366,8 @@ func (h *handler) allowed(w http.ResponseWriter, info *requestInfo, p *push.Push
 // readBody reads a bounded body, answering itself when it cannot.
 func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	body, err := readAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes), r.ContentLength, h.MaxBodyBytes)
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
+	switch _, tooBig := errors.AsType[*http.MaxBytesError](err); {
+	case tooBig:
 		reply(w, codeTooLarge, fmt.Sprintf("body exceeds %d bytes", h.MaxBodyBytes))
 		return nil, false
 	case err != nil:

@@ -192,7 +192,8 @@ type Session struct {
 func (e *Enricher) shared(ctx context.Context, req Request) (*ccc.SessionDetail, time.Time, error) {
 	s := req.Session
 	if s == nil {
-		s = new(Session)
+		d, err := e.fetch(ctx, req)
+		return d, e.now(), err
 	}
 	s.once.Do(func() {
 		s.detail, s.err = e.fetch(ctx, req)
