@@ -167,61 +167,66 @@ func Parse(kind Kind, body []byte, now time.Time) (*Push, error) {
 	if err != nil {
 		return nil, err
 	}
-	var id essentials
-	if err := decode(raw, &id); err != nil {
-		return nil, err
-	}
-	p := &Push{Kind: kind, Raw: raw, SdkAppID: int64(id.SdkAppId), SessionID: id.SessionId}
 	if !kind.Enriched() {
+		var id essentials
+		if err := decode(raw, &id); err != nil {
+			return nil, err
+		}
+		p := &Push{Kind: kind, Raw: raw, SdkAppID: int64(id.SdkAppId), SessionID: id.SessionId}
 		if err := checkOther(p); err != nil {
 			return nil, err
 		}
 		return p, nil
 	}
+	// The essentials and the typed view are decoded in one pass.
+	p, w := newWire(kind)
+	mismatch, err := view(raw, w)
+	if err != nil {
+		return nil, err
+	}
+	p.Kind, p.Raw, p.TypeMismatch = kind, raw, mismatch
+	p.SdkAppID, p.SessionID = w.identity()
 	if err := checkIdentity(p.SdkAppID, p.SessionID); err != nil {
 		return nil, err
 	}
 	ts := timestampChecker{max: now.Add(maxClockSkew).Unix()}
-	switch kind {
-	case KindCDR:
-		start, end := int64(id.StartTimestamp), int64(id.EndedTimestamp)
-		ts.check("StartTimestamp", start)
-		ts.check("EndedTimestamp", end)
-		switch {
-		case ts.err != nil:
-		case start == 0 && end == 0:
-			ts.err = invalid("StartTimestamp", "missing, and so is EndedTimestamp: the call's time bounds the detail query")
-		case start > 0 && end > 0 && end < start:
-			ts.err = invalid("EndedTimestamp", "before StartTimestamp")
-		}
-		c := &CDR{SdkAppId: p.SdkAppID, SessionId: p.SessionID, StartTimestamp: start, EndedTimestamp: end}
-		p.TypeMismatch = view(raw, &cdrWire{CDR: c})
-		// The other timestamps only feed metrics: one out of bounds is
-		// left out of them, not a reason to refuse the call.
-		for _, t := range []*int64{&c.RingTimestamp, &c.AcceptTimestamp, &c.QueuedTimestamp} {
-			if ts.outOfBounds(*t) {
-				*t = 0
-			}
-		}
-		p.CDR = c
-	case KindRecord:
-		if err := checkID("RecordId", id.RecordId); err != nil {
-			return nil, err
-		}
-		ts.require("Timestamp", int64(id.Timestamp))
-		r := &Recording{SdkAppId: p.SdkAppID, SessionId: p.SessionID, RecordId: id.RecordId, Timestamp: int64(id.Timestamp)}
-		p.TypeMismatch = view(raw, &recordingWire{Recording: r})
-		p.Recording = r
-	case KindVoicemail:
-		ts.require("Timestamp", int64(id.Timestamp))
-		v := &Voicemail{SdkAppId: p.SdkAppID, SessionId: p.SessionID, Timestamp: int64(id.Timestamp)}
-		p.TypeMismatch = view(raw, &voicemailWire{Voicemail: v})
-		p.Voicemail = v
+	if err := w.check(&ts); err != nil {
+		return nil, err
 	}
 	if ts.err != nil {
 		return nil, ts.err
 	}
 	return p, nil
+}
+
+// newWire returns a push of an enriched kind and the wire type that fills
+// its typed body, in one allocation.
+func newWire(kind Kind) (*Push, wire) {
+	switch kind {
+	case KindCDR:
+		b := new(struct {
+			p Push
+			w cdrWire
+			c CDR
+		})
+		b.w.CDR, b.p.CDR = &b.c, &b.c
+		return &b.p, &b.w
+	case KindRecord:
+		b := new(struct {
+			p Push
+			w recordingWire
+			r Recording
+		})
+		b.w.Recording, b.p.Recording = &b.r, &b.r
+		return &b.p, &b.w
+	}
+	b := new(struct {
+		p Push
+		w voicemailWire
+		v Voicemail
+	})
+	b.w.Voicemail, b.p.Voicemail = &b.v, &b.v
+	return &b.p, &b.w
 }
 
 // ForSession returns a push standing for a call that CCC did not push,
@@ -296,25 +301,36 @@ func decode(raw []byte, v *essentials) error {
 	return invalid("body", "cannot decode")
 }
 
-// view fills a wire type, the typed view of the push, and returns what
-// did not have its documented type, as "path: want …, got …" (empty when
-// everything did). encoding/json leaves such a value out and goes on with
-// the rest, so the view lacks just that value; the body stays in Raw as it
-// came. Only the first mismatch is named.
-func view(raw []byte, v interface{ apply() }) string {
+// view fills a wire type, the essentials and the typed view of the push,
+// and returns what did not have its documented type, as "path: want …,
+// got …" (empty when everything did). encoding/json leaves such a value
+// out and goes on with the rest, so the view lacks just that value; the
+// body stays in Raw as it came. Only the first mismatch is named.
+//
+// An essential field that cannot be decoded refuses the push. The wire
+// stops at the first such field; the error is then the one decode gives
+// for the essentials alone, so that which field is named, when several
+// are wrong, is as encoding/json decides it.
+func view(raw []byte, v wire) (string, error) {
 	err := json.Unmarshal(raw, v)
+	if errors.Is(err, errEssential) {
+		if err := decode(raw, new(essentials)); err != nil {
+			return "", err
+		}
+		return "", invalid("body", "cannot decode")
+	}
 	v.apply()
 	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
 		path := te.Field
 		if i := strings.IndexByte(path, '.'); i >= 0 && strings.ToUpper(path[:1]) == path[:1] && isEmbedded(path[:i]) {
 			path = path[i+1:]
 		}
-		return path + ": want " + jsonType(te.Type) + ", got " + te.Value
+		return path + ": want " + jsonType(te.Type) + ", got " + te.Value, nil
 	}
 	if err != nil {
-		return "body: not decodable as its kind"
+		return "body: not decodable as its kind", nil
 	}
-	return ""
+	return "", nil
 }
 
 // isEmbedded reports whether name is a wire type's embedded struct, which

@@ -3,9 +3,11 @@ package push
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
+	"errors"
 	"reflect"
 	"strconv"
+
+	"github.com/ccc-enricher/ccc-enricher/internal/ccc"
 )
 
 // CDR is the body of an action=cdr push: one record of a whole call
@@ -137,50 +139,141 @@ type essentials struct {
 }
 
 // The wire types are the typed views of the three kinds of push: every
-// field CCC documents, with its documented type, for the metrics. They are
-// tolerant readers: a field of another type is left out of the view (see
-// view), never a reason to refuse the push. The essential fields are
-// shadowed by raw values, since essentials decoded them already, and the
-// phone numbers and the other timestamps take a number or a string.
+// field CCC documents, with its documented type, for the metrics, and the
+// essentials. They are tolerant readers: a field of another type is left
+// out of the view (see view), never a reason to refuse the push; only an
+// essential may be. The essential fields are shadowed by ids, which
+// decodes them as essentials does, and the phone numbers and the other
+// timestamps take a number or a string.
 //
 // Each outer field shadows the embedded struct's field of the same JSON
 // name, and apply copies it back.
 
+// wire is a wire type.
+type wire interface {
+	apply()
+	// identity returns the SdkAppId and SessionId decoded.
+	identity() (int64, string)
+	// check checks what the kind needs besides the identity, keeping a
+	// timestamp out of bounds in ts.
+	check(ts *timestampChecker) error
+}
+
 type cdrWire struct {
 	*CDR
-	SdkAppId, SessionId, StartTimestamp, EndedTimestamp decoded
+	SdkAppId, StartTimestamp, EndedTimestamp, Timestamp essentialInt
+	SessionId, RecordId                                 essentialString
 	Caller, Callee                                      looseString
 	RingTimestamp, AcceptTimestamp, QueuedTimestamp     looseInt
 }
 
+func (w *cdrWire) identity() (int64, string) { return int64(w.SdkAppId), string(w.SessionId) }
+
 func (w *cdrWire) apply() {
 	c := w.CDR
+	c.SdkAppId, c.SessionId, c.RecordId = int64(w.SdkAppId), string(w.SessionId), string(w.RecordId)
+	c.StartTimestamp, c.EndedTimestamp = int64(w.StartTimestamp), int64(w.EndedTimestamp)
 	c.Caller, c.Callee = string(w.Caller), string(w.Callee)
 	c.RingTimestamp, c.AcceptTimestamp = int64(w.RingTimestamp), int64(w.AcceptTimestamp)
 	c.QueuedTimestamp = int64(w.QueuedTimestamp)
 }
 
-type recordingWire struct {
-	*Recording
-	SdkAppId, SessionId, RecordId, Timestamp decoded
-	EndpointUser                             looseString
+func (w *cdrWire) check(ts *timestampChecker) error {
+	c := w.CDR
+	start, end := c.StartTimestamp, c.EndedTimestamp
+	ts.check("StartTimestamp", start)
+	ts.check("EndedTimestamp", end)
+	switch {
+	case ts.err != nil:
+	case start == 0 && end == 0:
+		ts.err = invalid("StartTimestamp", "missing, and so is EndedTimestamp: the call's time bounds the detail query")
+	case start > 0 && end > 0 && end < start:
+		ts.err = invalid("EndedTimestamp", "before StartTimestamp")
+	}
+	// The other timestamps only feed metrics: one out of bounds is left
+	// out of them, not a reason to refuse the call.
+	for _, t := range []*int64{&c.RingTimestamp, &c.AcceptTimestamp, &c.QueuedTimestamp} {
+		if ts.outOfBounds(*t) {
+			*t = 0
+		}
+	}
+	return nil
 }
 
-func (w *recordingWire) apply() { w.Recording.EndpointUser = string(w.EndpointUser) }
+type recordingWire struct {
+	*Recording
+	SdkAppId, StartTimestamp, EndedTimestamp, Timestamp essentialInt
+	SessionId, RecordId                                 essentialString
+	EndpointUser                                        looseString
+}
+
+func (w *recordingWire) identity() (int64, string) { return int64(w.SdkAppId), string(w.SessionId) }
+
+func (w *recordingWire) apply() {
+	r := w.Recording
+	r.SdkAppId, r.SessionId, r.RecordId, r.Timestamp = int64(w.SdkAppId), string(w.SessionId), string(w.RecordId), int64(w.Timestamp)
+	r.EndpointUser = string(w.EndpointUser)
+}
+
+func (w *recordingWire) check(ts *timestampChecker) error {
+	if err := checkID("RecordId", w.Recording.RecordId); err != nil {
+		return err
+	}
+	ts.require("Timestamp", w.Recording.Timestamp)
+	return nil
+}
 
 type voicemailWire struct {
 	*Voicemail
-	SdkAppId, SessionId, Timestamp decoded
-	EndpointUser                   looseString
+	SdkAppId, StartTimestamp, EndedTimestamp, Timestamp essentialInt
+	SessionId, RecordId                                 essentialString
+	EndpointUser                                        looseString
 }
 
-func (w *voicemailWire) apply() { w.Voicemail.EndpointUser = string(w.EndpointUser) }
+func (w *voicemailWire) identity() (int64, string) { return int64(w.SdkAppId), string(w.SessionId) }
 
-// decoded takes any JSON value and keeps nothing: it shadows a field that
-// essentials decoded already.
-type decoded struct{}
+func (w *voicemailWire) apply() {
+	v := w.Voicemail
+	v.SdkAppId, v.SessionId, v.Timestamp = int64(w.SdkAppId), string(w.SessionId), int64(w.Timestamp)
+	v.EndpointUser = string(w.EndpointUser)
+}
 
-func (decoded) UnmarshalJSON([]byte) error { return nil }
+func (w *voicemailWire) check(ts *timestampChecker) error {
+	ts.require("Timestamp", w.Voicemail.Timestamp)
+	return nil
+}
+
+// errEssential stops a wire's decoding at an essential field that
+// essentials would refuse.
+var errEssential = errors.New("an essential field cannot be decoded")
+
+// essentialInt is a flexInt of a wire.
+type essentialInt int64
+
+func (n *essentialInt) UnmarshalJSON(b []byte) error {
+	if (*flexInt)(n).UnmarshalJSON(b) != nil {
+		return errEssential
+	}
+	return nil
+}
+
+// essentialString is a string of a wire: a JSON string, or null.
+type essentialString string
+
+func (s *essentialString) UnmarshalJSON(b []byte) error {
+	switch {
+	case string(b) == "null":
+	case len(b) == 0 || b[0] != '"':
+		return errEssential
+	default:
+		if plain, ok := plainString(b); ok {
+			*s = essentialString(plain)
+		} else if json.Unmarshal(b, (*string)(s)) != nil {
+			return errEssential
+		}
+	}
+	return nil
+}
 
 // flexInt decodes an integer sent as a JSON number or as a string of
 // decimal digits. Fractions and exponents are refused: no CCC integer has
