@@ -200,33 +200,30 @@ func Parse(kind Kind, body []byte, now time.Time) (*Push, error) {
 }
 
 // newWire returns a push of an enriched kind and the wire type that fills
-// its typed body, in one allocation.
+// its typed body.
 func newWire(kind Kind) (*Push, wire) {
 	switch kind {
 	case KindCDR:
-		b := new(struct {
-			p Push
-			w cdrWire
-			c CDR
-		})
-		b.w.CDR, b.p.CDR = &b.c, &b.c
-		return &b.p, &b.w
+		return newBox(func(p *Push, w *cdrWire, c *CDR) { p.CDR, w.CDR = c, c })
 	case KindRecord:
-		b := new(struct {
-			p Push
-			w recordingWire
-			r Recording
-		})
-		b.w.Recording, b.p.Recording = &b.r, &b.r
-		return &b.p, &b.w
+		return newBox(func(p *Push, w *recordingWire, r *Recording) { p.Recording, w.Recording = r, r })
 	}
+	return newBox(func(p *Push, w *voicemailWire, v *Voicemail) { p.Voicemail, w.Voicemail = v, v })
+}
+
+// newBox makes a push, its wire type and its typed body in one
+// allocation, linked by link.
+func newBox[W any, PW interface {
+	*W
+	wire
+}, T any](link func(*Push, PW, *T)) (*Push, wire) {
 	b := new(struct {
 		p Push
-		w voicemailWire
-		v Voicemail
+		w W
+		t T
 	})
-	b.w.Voicemail, b.p.Voicemail = &b.v, &b.v
-	return &b.p, &b.w
+	link(&b.p, PW(&b.w), &b.t)
+	return &b.p, PW(&b.w)
 }
 
 // ForSession returns a push standing for a call that CCC did not push,
