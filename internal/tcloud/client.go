@@ -11,10 +11,12 @@
 package tcloud
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -22,9 +24,9 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
-	tcjson "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/json"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 
+	"github.com/ccc-enricher/ccc-enricher/internal/jsonwalk"
 	"github.com/ccc-enricher/ccc-enricher/internal/peer"
 	"github.com/ccc-enricher/ccc-enricher/internal/retry"
 )
@@ -147,8 +149,8 @@ func (c *Client) Call(ctx context.Context, action string, request, response any)
 	if err := c.sdk.Send(req, resp); err != nil {
 		return classify(action, a, c.stale(a, err), err)
 	}
-	if resp.parsed {
-		return decodeResponse(action, resp.response, response)
+	if a.response != nil {
+		return decodeResponse(action, a.response, response)
 	}
 	return decodeReply(action, resp.body, response)
 }
@@ -180,7 +182,13 @@ func decodeResponse(action string, response []byte, out any) error {
 	if len(response) == 0 || response[0] != '{' {
 		return fmt.Errorf("%s: reply has no Response object", action)
 	}
-	if out == nil {
+	switch out := out.(type) {
+	case nil:
+		return nil
+	case *json.RawMessage:
+		// The bytes are valid JSON (json.Valid or Unmarshal said so) and
+		// the caller's: the reply body they are a slice of is not reused.
+		*out = response
 		return nil
 	}
 	if err := json.Unmarshal(response, out); err != nil {
@@ -202,77 +210,13 @@ func (r *rawRequest) MarshalJSON() ([]byte, error) { return r.body, nil }
 
 // rawResponse keeps the reply body for decodeReply: a decoding error of the
 // SDK would quote the whole body.
-//
-// It also reads the reply's error envelope itself, in one pass with the
-// SDK's own JSON package, instead of the SDK's two (the API 3.0 error, then
-// the deprecated one), and keeps the Response object from that pass, so
-// that the reply is not decoded again before its Response is: a
-// DescribeSessionDetail reply is ~5 KB.
 type rawResponse struct {
 	*tchttp.BaseResponse
 	body []byte
-	// parsed is set when ParseErrorFromHTTPResponse found no error; then
-	// response is the reply's Response value, a slice of the body it was
-	// given, which is the SDK's and not reused.
-	parsed   bool
-	response []byte
 }
 
 func (r *rawResponse) UnmarshalJSON(b []byte) error {
-	if r.parsed {
-		// ParseErrorFromHTTPResponse kept what decodeResponse needs.
-		return nil
-	}
 	r.body = append(r.body[:0], b...)
-	return nil
-}
-
-// ParseErrorFromHTTPResponse returns the API error the reply carries, as
-// the SDK's BaseResponse does. Whenever the one pass fails, the SDK's own
-// method decides, so that its errors stay exactly the SDK's.
-func (r *rawResponse) ParseErrorFromHTTPResponse(body []byte) error {
-	var env struct {
-		Response replyResponse `json:"Response"`
-		// The deprecated API's error.
-		Code     int    `json:"code"`
-		Message  string `json:"message"`
-		CodeDesc string `json:"codeDesc"`
-	}
-	if err := tcjson.Unmarshal(body, &env); err != nil {
-		return r.BaseResponse.ParseErrorFromHTTPResponse(body)
-	}
-	e := env.Response.Error
-	switch {
-	case e.Code != "":
-		return tcerr.NewTencentCloudSDKError(e.Code, e.Message, env.Response.RequestId)
-	case env.Code != 0:
-		return tcerr.NewTencentCloudSDKError(env.CodeDesc, env.Message, "")
-	}
-	r.parsed, r.response = true, env.Response.raw
-	return nil
-}
-
-// replyResponse is a reply's Response value: its error fields, decoded as
-// the SDK's ErrorResponse decodes them (a Response given twice merges, as
-// there), and the bytes of the last one, as json.RawMessage would keep.
-type replyResponse struct {
-	replyFields
-	raw []byte
-}
-
-type replyFields struct {
-	Error struct {
-		Code    string `json:"Code"`
-		Message string `json:"Message"`
-	} `json:"Error,omitempty"`
-	RequestId string `json:"RequestId"`
-}
-
-func (r *replyResponse) UnmarshalJSON(b []byte) error {
-	if err := tcjson.Unmarshal(b, &r.replyFields); err != nil {
-		return err
-	}
-	r.raw = b
 	return nil
 }
 
@@ -304,8 +248,83 @@ func (w watcher) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, peer.Redirect(resp.StatusCode)
 	}
 	resp.Body = http.MaxBytesReader(nil, resp.Body, maxReply)
+	if a != nil && resp.StatusCode == http.StatusOK && resp.Header.Get("Content-Encoding") == "" &&
+		resp.Header.Get("Content-Type") != "text/event-stream" {
+		shortCut(a, resp)
+	}
 	return resp, nil
 }
+
+// shortCut reads a reply the SDK would parse, and when it is plainly a
+// success keeps its Response object in a and hands the SDK an empty one
+// instead: the SDK reads every reply with its own JSON package four times
+// (twice for each of two error forms, once more to hand it to the
+// response), which for a ~5 KB DescribeSessionDetail reply cost more CPU
+// than the rest of the call. Any other reply goes to the SDK as it came,
+// so that its errors stay exactly the SDK's.
+func shortCut(a *attempt, resp *http.Response) {
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(resp.ContentLength, 0), maxReply)+bytes.MinRead))
+	_, err := buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	body := buf.Bytes()
+	if err != nil {
+		// The SDK reports the read error, after the bytes that came.
+		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
+		return
+	}
+	if r, ok := successResponse(body); ok {
+		a.response = r
+		body = emptyReply
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+}
+
+// emptyReply is the success the SDK parses in place of one shortCut kept.
+var emptyReply = []byte(`{"Response":{}}`)
+
+// successResponse returns the Response object of body when body is a
+// reply the SDK would take for a success: valid JSON, an object whose only
+// member is "Response", itself an object with no member named like
+// "Error" and, if it has a RequestId, a string there. Anything unusual
+// (escaped or repeated names, other members) is left to the SDK.
+func successResponse(body []byte) ([]byte, bool) {
+	if !json.Valid(body) {
+		return nil, false
+	}
+	start, end := -1, -1
+	w := jsonwalk.New(body)
+	for w.Next() {
+		t := w.Token()
+		switch {
+		case t.Depth == 0:
+			if t.Kind != jsonwalk.ObjectStart && t.Kind != jsonwalk.ObjectEnd {
+				return nil, false
+			}
+		case t.Depth == 1 && t.Kind == jsonwalk.ObjectEnd:
+			end = t.End
+		case t.Depth == 1:
+			if string(t.Key) != "Response" || start >= 0 || t.Kind != jsonwalk.ObjectStart {
+				return nil, false
+			}
+			start = t.Start
+		case t.Depth == 2 && t.Key != nil:
+			if jsonwalk.NeedsUnquote(t.Key) || bytes.EqualFold(t.Key, []byte("Error")) ||
+				bytes.EqualFold(t.Key, []byte("RequestId")) && t.Kind != jsonwalk.String {
+				return nil, false
+			}
+		}
+	}
+	if start < 0 || end < start {
+		return nil, false
+	}
+	return body[start:end], true
+}
+
+// errReader returns its error.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // secretIDOf extracts the SecretId from a TC3-HMAC-SHA256 Authorization
 // header: "TC3-HMAC-SHA256 Credential=<id>/<date>/<service>/tc3_request, …".

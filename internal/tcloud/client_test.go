@@ -1,6 +1,7 @@
 package tcloud
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -339,24 +340,59 @@ func TestCallEmulatorRotation(t *testing.T) {
 	}
 }
 
-// FuzzParseError holds rawResponse's one-pass reading of the error
-// envelope to the SDK's own: the same error (or none) for any reply.
-func FuzzParseError(f *testing.F) {
+func TestSuccessResponse(t *testing.T) {
+	for _, c := range []struct {
+		body, want string // want "" means: left to the SDK
+	}{
+		{`{"Response":{"SessionId":"s","RequestId":"r"}}`, `{"SessionId":"s","RequestId":"r"}`},
+		{` { "Response" : { } } `, `{ }`},
+		{`{"Response":{"Nested":{"Error":{"Code":"X"}},"List":[{"Error":1}]}}`, `{"Nested":{"Error":{"Code":"X"}},"List":[{"Error":1}]}`},
+		{`{"Response":{"Error":{"Code":"AuthFailure"},"RequestId":"r"}}`, ``},
+		{`{"Response":{"error":null}}`, ``},
+		{`{"Response":{"\u0045rror":{"Code":"X"}}}`, ``},
+		{`{"Response":{"RequestId":1}}`, ``},
+		{`{"Response":{},"Response":{"Error":{"Code":"X"}}}`, ``},
+		{`{"Response":{},"code":4000}`, ``},
+		{`{"response":{}}`, ``},
+		{`{"Response":null}`, ``},
+		{`{"Response":[]}`, ``},
+		{`[]`, ``}, {`{`, ``}, {``, ``}, {`{"Response":{}}x`, ``},
+	} {
+		got, ok := successResponse([]byte(c.body))
+		if string(got) != c.want || ok != (c.want != "") {
+			t.Errorf("successResponse(%s) = %q, %v; want %q", c.body, got, ok, c.want)
+		}
+	}
+}
+
+// FuzzSuccessResponse holds the short cut to the SDK: a reply it takes
+// for a success is one the SDK reads as a success, and the Response it
+// keeps is the one encoding/json finds.
+func FuzzSuccessResponse(f *testing.F) {
 	for _, s := range []string{
 		`{"Response":{"SessionId":"s","RequestId":"r"}}`,
 		`{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"m"},"RequestId":"r"}}`,
 		`{"Response":{"Error":{"Code":"X"}},"Response":{"RequestId":"r2"}}`,
 		`{"code":4000,"message":"m","codeDesc":"InvalidParameter"}`,
-		`{"Response":{"Error":{"Code":1}},"code":2}`,
+		`{"Response":{"ERROR":{"Code":"X"}}}`, `{"Response":{"Error":{}}}`,
 		`{"response":null}`, `{"Response":"x"}`, `[]`, `{`, ``,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		want := (&tchttp.BaseResponse{}).ParseErrorFromHTTPResponse(body)
-		got := (&rawResponse{BaseResponse: &tchttp.BaseResponse{}}).ParseErrorFromHTTPResponse(body)
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("ParseErrorFromHTTPResponse(%q) = %v, the SDK's %v", body, got, want)
+		got, ok := successResponse(body)
+		if !ok {
+			return
+		}
+		if err := tchttp.TryReadErr(&http.Response{Body: io.NopCloser(bytes.NewReader(body))}); err != nil {
+			t.Fatalf("successResponse(%q) ok, the SDK's TryReadErr: %v", body, err)
+		}
+		if err := (&tchttp.BaseResponse{}).ParseErrorFromHTTPResponse(body); err != nil {
+			t.Fatalf("successResponse(%q) ok, the SDK's ParseErrorFromHTTPResponse: %v", body, err)
+		}
+		var env struct{ Response json.RawMessage }
+		if err := json.Unmarshal(body, &env); err != nil || !bytes.Equal(env.Response, got) {
+			t.Fatalf("successResponse(%q) = %q, encoding/json %q (%v)", body, got, env.Response, err)
 		}
 	})
 }

@@ -97,12 +97,15 @@ var permanentCodes = []string{
 const throttleWait = time.Second
 
 // attempt is what the transport saw of one request: the HTTP status of the
-// reply, and the credential the request was signed with (compared, never
-// printed).
+// reply, the credential the request was signed with (compared, never
+// printed) and, for a plain success, the reply's Response object.
 type attempt struct {
 	status   int
 	secretID string
 	token    string
+	// response is the Response object of a reply shortCut found a
+	// success; nil when the SDK parsed the reply as it came.
+	response []byte
 }
 
 // classify turns an error from the SDK's Client.Send into this package's
