@@ -319,18 +319,25 @@ func bootstrap(ctx context.Context, bin string) (string, func(), error) {
 	if bin != "" {
 		return bin, func() {}, nil
 	}
+	return build(ctx, "./function", "bootstrap", "-tags", "lambda.norpc")
+}
+
+// build builds pkg as scripts/build.sh does, stripped, into the executable
+// name in a temporary directory that cleanup removes.
+func build(ctx context.Context, pkg, name string, flags ...string) (string, func(), error) {
 	dir, err := os.MkdirTemp("", "ccc-enricher-loadtest")
 	if err != nil {
 		return "", nil, err
 	}
 	cleanup := func() { os.RemoveAll(dir) }
-	bin = filepath.Join(dir, "bootstrap")
-	fmt.Fprintln(os.Stderr, "building bootstrap…")
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", bin, "./function")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := build.CombinedOutput(); err != nil {
+	bin := filepath.Join(dir, name)
+	fmt.Fprintf(os.Stderr, "building %s…\n", pkg)
+	args := append(append([]string{"build", "-trimpath"}, flags...), "-ldflags=-s -w", "-o", bin, pkg)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
 		cleanup()
-		return "", nil, fmt.Errorf("go build: %v\n%s", err, b)
+		return "", nil, fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
 	}
 	return bin, cleanup, nil
 }
