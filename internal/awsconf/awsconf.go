@@ -48,7 +48,7 @@ func New(c config.AWS) (aws.Config, error) {
 			o.ExpiryWindow = 5 * time.Minute
 		})
 	default:
-		// The EC2 instance role, last in the SDK's chain too (60 KB).
+		// The EC2 instance role, last in the SDK's chain too (70 KB).
 		cfg.Credentials = aws.NewCredentialsCache(ec2rolecreds.New())
 	}
 	return cfg, nil
