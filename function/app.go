@@ -183,7 +183,7 @@ func (a *app) tencent(ctx context.Context) (common.CredentialIface, string, erro
 	if arn := a.cfg.Tencent.SecretARN; arn != "" && a.cfg.Runtime.Platform == config.PlatformLambda {
 		awsCfg, err := a.aws()
 		if err != nil {
-			return nil, "", fmt.Errorf("TENCENTCLOUD_SECRET_ARN: AWS configuration: %w", err)
+			return nil, "", fmt.Errorf("TENCENTCLOUD_SECRET_ARN: load AWS config: %w", err)
 		}
 		id, key, err := awssecret.TencentSecret(ctx, awsCfg, arn)
 		if err != nil {

@@ -89,7 +89,7 @@ func worker(ctx context.Context, getenv func(string) string) error {
 	}
 	awsCfg, err := a.aws()
 	if err != nil {
-		return fmt.Errorf("INTAKE=sqs: AWS configuration: %w", err)
+		return fmt.Errorf("INTAKE=sqs: load AWS configuration: %w", err)
 	}
 	q, err := sqsqueue.New(cfg.Intake.Queue.SQS.QueueURL, awsCfg)
 	if err != nil {
