@@ -8,14 +8,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
 	"github.com/ccc-enricher/ccc-enricher/handler"
 	"github.com/ccc-enricher/ccc-enricher/internal/archive"
+	"github.com/ccc-enricher/ccc-enricher/internal/awsconf"
 	"github.com/ccc-enricher/ccc-enricher/internal/awssecret"
 	"github.com/ccc-enricher/ccc-enricher/internal/cccapi"
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
@@ -53,6 +54,9 @@ type app struct {
 
 	// store is the archive's bucket (ARCHIVE), or nil.
 	store archive.Store
+	// aws is the AWS configuration every AWS client shares, with one
+	// credentials cache, built when the first client needs it.
+	aws func() (aws.Config, error)
 }
 
 // emulatorKeys are the demo key pair the embedded emulator accepts. They
@@ -64,6 +68,7 @@ const (
 
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log}
+	a.aws = sync.OnceValues(func() (aws.Config, error) { return awsconf.New(cfg.AWS) })
 	a.jobs = platform.Jobs{"reconcile": a.reconcileJob}
 	cred, endpoint, err := a.tencent(ctx)
 	if err != nil {
@@ -82,7 +87,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	deps := sinkDeps{
 		httpClient: &http.Client{},
 		stdout:     os.Stdout,
-		aws:        func(ctx context.Context) (aws.Config, error) { return awsconfig.LoadDefaultConfig(ctx) },
+		aws:        func(context.Context) (aws.Config, error) { return a.aws() },
 		tencent:    cred,
 	}
 	if a.store, err = newArchiveStore(ctx, cfg.Archive, deps); err != nil {
@@ -176,7 +181,7 @@ func (a *app) tencent(ctx context.Context) (common.CredentialIface, string, erro
 		return tcloud.StaticCredential(emulatorSecretID, emulatorSecretKey, ""), "http://" + ln.Addr().String(), nil
 	}
 	if arn := a.cfg.Tencent.SecretARN; arn != "" && a.cfg.Runtime.Platform == config.PlatformLambda {
-		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		awsCfg, err := a.aws()
 		if err != nil {
 			return nil, "", fmt.Errorf("TENCENTCLOUD_SECRET_ARN: load AWS config: %w", err)
 		}

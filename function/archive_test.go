@@ -23,9 +23,6 @@ import (
 func TestArchiveWiring(t *testing.T) {
 	e := newCmdEnv(t)
 	moto := testenv.StartMoto(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-	t.Setenv("AWS_REGION", "us-east-1")
 	client := s3.New(s3.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(moto), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""),
@@ -51,6 +48,7 @@ func TestArchiveWiring(t *testing.T) {
 	for k, v := range map[string]string{
 		"SINK": "archive, webhook", "ARCHIVE": "s3", "ARCHIVE_BUCKET": "calls", "ARCHIVE_PREFIX": "ccc",
 		"AWS_ENDPOINT_URL_S3": moto, "MEDIA_HOSTS": "127.0.0.1", "RECONCILE_SKIP_DELIVERED": "true",
+		"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS_REGION": "us-east-1",
 	} {
 		e.env[k] = v
 	}

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"os"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-
 	"github.com/ccc-enricher/ccc-enricher/internal/config"
 	"github.com/ccc-enricher/ccc-enricher/internal/intake"
 	"github.com/ccc-enricher/ccc-enricher/internal/intake/kafkaqueue"
@@ -89,7 +87,7 @@ func worker(ctx context.Context, getenv func(string) string) error {
 	if cfg.Intake.Queue.Kind == config.KindKafka {
 		return kafkaWorker(ctx, cfg.Intake, a, log)
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := a.aws()
 	if err != nil {
 		return fmt.Errorf("INTAKE=sqs: load AWS configuration: %w", err)
 	}

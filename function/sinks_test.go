@@ -113,3 +113,52 @@ func TestWorkerNeedsQueueIntake(t *testing.T) {
 		}
 	}
 }
+
+// A bad AWS variable stops start-up, naming the variable, wherever an AWS
+// client is built; without an AWS client it does not matter.
+func TestAppAWSConfig(t *testing.T) {
+	half := map[string]string{"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE"}
+	tests := []struct {
+		name string
+		env  map[string]string
+		err  string
+	}{
+		{"sqs sink", map[string]string{"SINK": "sqs", "SQS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/q"}, "SINK=sqs: load AWS configuration: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is empty"},
+		{"s3 archive", map[string]string{"ARCHIVE": "s3", "ARCHIVE_BUCKET": "b"}, "ARCHIVE=s3: load AWS configuration: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is empty"},
+		{"secret on lambda", map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:1", "TENCENTCLOUD_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:x"},
+			"TENCENTCLOUD_SECRET_ARN: load AWS config: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is empty"},
+		{"no AWS client", map[string]string{"SINK": "stdout"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"PUSH_AUTH": "none", "CCC_SDK_APP_IDS": "1400000000", "CCC_ENDPOINT": "emulator"}
+			if tt.env["TENCENTCLOUD_SECRET_ARN"] != "" {
+				delete(env, "CCC_ENDPOINT")
+			}
+			for _, m := range []map[string]string{half, tt.env} {
+				for k, v := range m {
+					env[k] = v
+				}
+			}
+			cfg, err := config.Load(func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := newApp(context.Background(), cfg, newTestLogger())
+			if tt.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				a.close()
+				return
+			}
+			if err == nil {
+				a.close()
+				t.Fatalf("newApp succeeded, want %q", tt.err)
+			}
+			if !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("newApp: %v, want an error containing %q", err, tt.err)
+			}
+		})
+	}
+}

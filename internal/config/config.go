@@ -97,6 +97,9 @@ type Config struct {
 
 	Runtime Runtime
 	Tencent Tencent
+	// AWS is what the AWS clients are built from (AWS_REGION, the
+	// credential and endpoint variables).
+	AWS AWS
 
 	Metrics Metrics
 	// Archive keeps media and records in the customer's bucket (ARCHIVE).
@@ -235,6 +238,7 @@ func LoadFor(getenv func(string) string, use Use) (*Config, error) {
 		Intake:  r.intake(),
 		Runtime: r.runtime(),
 		Tencent: r.tencent(),
+		AWS:     r.aws(),
 		Metrics: Metrics{
 			On:        r.oneOf("METRICS", "on", "on", "off") == "on",
 			Namespace: r.namespace("METRICS_NAMESPACE", DefaultMetricsNamespace),

@@ -21,12 +21,17 @@ var fuzzVars = []string{
 	"DLQ_SINK", "DLQ_WEBHOOK_URL", "DLQ_WEBHOOK_SECRET", "DLQ_SQS_QUEUE_URL", "DLQ_KAFKA_PASSWORD",
 	"ON_DETAIL_FAILURE", "API_TOKEN", "MASK_PHONE_NUMBERS",
 	"RECONCILE_SLOT", "RECONCILE_DELAY", "RECONCILE_LOOKBACK", "RECONCILE_MODE",
+	"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+	"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
 }
 
 // secretVars hold secrets: no error may depend on their content.
 var secretVars = []string{
 	"PUSH_BASIC_PASSWORD", "PUSH_OAUTH_CLIENT_SECRET", "WEBHOOK_SECRET", "DLQ_WEBHOOK_SECRET",
 	"KAFKA_PASSWORD", "DLQ_KAFKA_PASSWORD", "API_TOKEN",
+	"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
 }
 
 // fuzzBases are valid configurations that the fuzzed values change.
@@ -64,6 +69,8 @@ func FuzzLoad(f *testing.F) {
 		{"PUSH_OAUTH_CLIENT_SECRET", "short"}, {"PUSH_OAUTH_CLIENT_SECRET", " 0123456789abcde\t"},
 		{"KAFKA_SASL_MECHANISM", "scram-sha-512"}, {"DLQ_SINK", "webhook"}, {"MASK_PHONE_NUMBERS", "T"},
 		{"RECONCILE_SLOT", "24h0m1s"}, {"RECONCILE_DELAY", "-0s"},
+		{"AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"}, {"AWS_SESSION_TOKEN", "t"}, {"AWS_REGION", "eu west"},
+		{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://[::ffff:127.0.0.1]:1/c"}, {"AWS_ENDPOINT_URL_SQS", "http://u:p@[::1"},
 	}
 	for _, s := range seeds {
 		for b := range fuzzBases {
@@ -87,8 +94,12 @@ func FuzzLoad(f *testing.F) {
 			env[fuzzVars[int(kv.n)%len(fuzzVars)]] = kv.v
 		}
 		c, err := Load(func(k string) string { return env[k] })
+		var awsErr error
 		if err == nil {
 			checkAccepted(t, c)
+			if awsErr = c.AWS.Check(); awsErr != nil {
+				checkErrorLines(t, "invalid configuration:\n"+awsErr.Error())
+			}
 		} else {
 			checkErrorLines(t, err.Error())
 		}
@@ -102,9 +113,14 @@ func FuzzLoad(f *testing.F) {
 			}
 			ref[k] = v
 		}
-		_, refErr := Load(func(k string) string { return ref[k] })
+		refC, refErr := Load(func(k string) string { return ref[k] })
 		if (err == nil) != (refErr == nil) || err != nil && err.Error() != refErr.Error() {
 			t.Fatalf("the answer depends on a secret's content:\n%v\nwith the secrets replaced:\n%v", err, refErr)
+		}
+		if err == nil {
+			if refAWS := refC.AWS.Check(); (awsErr == nil) != (refAWS == nil) || awsErr != nil && awsErr.Error() != refAWS.Error() {
+				t.Fatalf("AWS.Check depends on a secret's content:\n%v\nwith the secrets replaced:\n%v", awsErr, refAWS)
+			}
 		}
 	})
 }

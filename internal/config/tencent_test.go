@@ -10,15 +10,6 @@ import (
 func TestTencentCredentials(t *testing.T) {
 	scf := map[string]string{"TENCENTCLOUD_SECRETID": "scf-id", "TENCENTCLOUD_SECRETKEY": "scf-key", "TENCENTCLOUD_SESSIONTOKEN": "scf-token"}
 	sdk := map[string]string{"TENCENTCLOUD_SECRET_ID": "sdk-id", "TENCENTCLOUD_SECRET_KEY": "sdk-key"}
-	with := func(ms ...map[string]string) map[string]string {
-		out := map[string]string{}
-		for _, m := range ms {
-			for k, v := range m {
-				out[k] = v
-			}
-		}
-		return out
-	}
 	const arn = "qcs::cam::uin/1:roleName/r"
 	tests := []struct {
 		name     string

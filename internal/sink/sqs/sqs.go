@@ -42,7 +42,7 @@ type SQS struct {
 
 // New returns an SQS sink for cfg, as config.Load accepts it, using
 // awsCfg's credentials, region and endpoint (AWS_ENDPOINT_URL_SQS and the
-// like apply when awsCfg comes from config.LoadDefaultConfig). A region in
+// like apply when awsCfg comes from awsconf.New). A region in
 // an AWS queue URL (sqs.<region>.amazonaws.com) takes precedence over
 // awsCfg.Region; with neither, New fails.
 func New(cfg config.SQS, awsCfg aws.Config) (*SQS, error) {
