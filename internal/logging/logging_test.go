@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log"
 	"log/slog"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -69,4 +70,21 @@ func TestInstallRoutesStandardLog(t *testing.T) {
 		strings.Contains(out, "008613812345678") || strings.Contains(out, "getRecord") || strings.Contains(out, "agent@example.com") {
 		t.Errorf("log output:\n%s", out)
 	}
+}
+
+// FuzzIsIdentifier holds isIdentifier to the pattern it replaced, which was
+// compiled at every start-up.
+func FuzzIsIdentifier(f *testing.F) {
+	re := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
+	for _, s := range []string{"cer_0123", "8613812345678", "a", "", "-a", "sess:1.2-3_x", strings.Repeat("a", 128), strings.Repeat("a", 129), "é1", "a b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		want := re.MatchString(v) && strings.ContainsFunc(v, func(r rune) bool {
+			return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		})
+		if got := isIdentifier("session_id", v); got != want {
+			t.Fatalf("isIdentifier(%q) = %v, the pattern %v", v, got, want)
+		}
+	})
 }
