@@ -45,12 +45,13 @@
 //
 // -node runs ccc-enricher beside the Node.js function of scripts/nodefn
 // (the same cdr push path, built on tencentcloud-sdk-nodejs-common, which
-// npm installs into a temporary directory unless -node-modules names one),
-// one after the other against one emulator and receiver (see node.go): per
-// function, the median cold start of -colds fresh processes (exec to the
-// first 200 on /healthz, and to the first push answered), then pushes at
-// -node-rate for -node-duration, and the ratios of CPU per push, push
-// latency p50/p99, cold start and peak RSS.
+// npm installs into a temporary directory unless -node-modules names one)
+// and a Go floor (scripts/floorfn: the push's HTTP exchanges only), in
+// turns against one emulator and receiver (see node.go): per function, the
+// median cold start of -colds fresh processes (exec to the first 200 on
+// /healthz, and to the first push answered), then pushes at -node-rate for
+// -node-duration in -node-rounds turns, and the ratios of CPU per push,
+// push latency p50/p99, cold start and peak RSS.
 package main
 
 import (
@@ -126,13 +127,14 @@ func main() {
 	flag.Float64Var(&nc.rate, "node-rate", 10, "-node: pushes per second, paced")
 	flag.DurationVar(&nc.duration, "node-duration", 30*time.Second, "-node: how long each function receives paced pushes")
 	flag.IntVar(&nc.colds, "colds", 5, "-node: fresh processes per cold-start figure (the median is reported)")
+	flag.IntVar(&nc.rounds, "node-rounds", 3, "-node: turns in which each function receives its share of -node-duration")
 	flag.StringVar(&nc.nodeDir, "node-dir", "scripts/nodefn", "-node: the Node.js function's directory (index.js, package.json)")
 	flag.StringVar(&nc.nodeModules, "node-modules", "", "-node: a node_modules directory holding tencentcloud-sdk-nodejs-common (default: npm install into a temporary one)")
 	flag.Parse()
 	if *nodeMode {
 		nc.bootstrap = c.bootstrap
-		if nc.rate <= 0 || nc.rate > 1000 || nc.colds < 1 || nc.colds > 100 || nc.duration <= 0 || nc.duration > time.Hour {
-			fmt.Fprintln(os.Stderr, "loadtest: -node-rate must be in (0, 1000], -colds in [1, 100], -node-duration in (0, 1h]")
+		if nc.rate <= 0 || nc.rate > 1000 || nc.colds < 1 || nc.colds > 100 || nc.rounds < 1 || nc.rounds > 100 || nc.duration <= 0 || nc.duration > time.Hour {
+			fmt.Fprintln(os.Stderr, "loadtest: -node-rate must be in (0, 1000], -colds and -node-rounds in [1, 100], -node-duration in (0, 1h]")
 			os.Exit(2)
 		}
 		nodeMain(nc)

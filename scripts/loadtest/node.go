@@ -20,13 +20,15 @@ import (
 	"github.com/ccc-enricher/ccc-enricher/scripts/internal/machine"
 )
 
-// nodeConfig is the side-by-side run of -node (issue 14): ccc-enricher and
-// the Node.js function of scripts/nodefn, one after the other, against the
-// same emulator, receiver and paced pushes.
+// nodeConfig is the side-by-side run of -node (issue 14): ccc-enricher,
+// the Node.js function of scripts/nodefn and the Go floor of
+// scripts/floorfn, in turns, against the same emulator, receiver and paced
+// pushes.
 type nodeConfig struct {
 	rate        float64
 	duration    time.Duration
 	colds       int
+	rounds      int
 	nodeDir     string
 	nodeModules string
 	bootstrap   string
@@ -99,80 +101,95 @@ func runNode(ctx context.Context, c nodeConfig, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "ccc-enricher beside a Node.js function: %s, %d CPUs, %s, node %s, tencentcloud-sdk-nodejs-common %s\n",
 		machine.CPUModel(), runtime.NumCPU(), runtime.Version(), nodeVersion(ctx), sdkVersion(modules))
-	fmt.Fprintf(out, "%g pushes/s for %s each, one after the other; cold start: median of %d fresh processes\n\n", c.rate, c.duration, c.colds)
+	fmt.Fprintf(out, "%g pushes/s for %s each, in %d turns of each; cold start: median of %d fresh processes of each, in turn\n\n", c.rate, c.duration, c.rounds, c.colds)
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 30 * time.Second}
-	var figs []figures
-	for i, ct := range contenders {
-		e := tcemu.New(tcemu.Options{SecretID: secretID, SecretKey: secretKey})
-		sample, err := tcemu.LoadSamples(e, time.Now())
-		if err != nil {
-			return err
-		}
-		emu.Store(e)
-		s := step{rate: c.rate, emu: e, sample: sample, client: client, rcv: rcv, prefix: fmt.Sprintf("side-%d-", i)}
-		fmt.Fprintf(os.Stderr, "measuring %s…\n", ct.name)
-		f, err := measure(ctx, ct, &s, c)
-		if err != nil {
-			return fmt.Errorf("%s: %w", ct.name, err)
-		}
-		figs = append(figs, f)
-		time.Sleep(1100 * time.Millisecond) // let the emulator's rolling second pass
+	e := tcemu.New(tcemu.Options{SecretID: secretID, SecretKey: secretKey})
+	sample, err := tcemu.LoadSamples(e, time.Now())
+	if err != nil {
+		return err
+	}
+	emu.Store(e)
+	figs, err := measureAll(ctx, contenders, step{rate: c.rate, emu: e, sample: sample, client: client, rcv: rcv}, c)
+	if err != nil {
+		return err
 	}
 	writeSideBySide(out, figs[0], figs[2], figs[1])
 	return nil
 }
 
-// measure takes a contender's cold starts, then runs it under the paced
-// pushes and reads its CPU time and peak RSS from /proc.
-func measure(ctx context.Context, ct contender, s *step, c nodeConfig) (figures, error) {
-	var f figures
-	var health, first []time.Duration
+// measureAll measures the contenders interleaved, so that whatever else
+// the machine does at the time falls on all of them alike: the cold starts
+// one fresh process of each in turn, then, with one process of each
+// running, the paced pushes in c.rounds slices of each in turn. CPU time
+// and peak RSS come from /proc.
+func measureAll(ctx context.Context, cts []contender, base step, c nodeConfig) ([]figures, error) {
+	figs := make([]figures, len(cts))
+	health, first := make([][]time.Duration, len(cts)), make([][]time.Duration, len(cts))
 	for i := range c.colds {
-		h, err := coldStart(ctx, ct, s, false, i)
-		if err != nil {
-			return f, err
+		for j, ct := range cts {
+			s := base
+			s.prefix = fmt.Sprintf("side-%d-", j)
+			h, err := coldStart(ctx, ct, &s, false, i)
+			if err == nil {
+				var p time.Duration
+				p, err = coldStart(ctx, ct, &s, true, i)
+				health[j], first[j] = append(health[j], h), append(first[j], p)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", ct.name, err)
+			}
 		}
-		p, err := coldStart(ctx, ct, s, true, i)
-		if err != nil {
-			return f, err
-		}
-		health, first = append(health, h), append(first, p)
 	}
-	f.coldHealth, f.coldPush = ms(percentile(health, 0.5)), ms(percentile(first, 0.5))
 
-	fn, base, stderr, err := start(ct)
-	if err != nil {
-		return f, err
+	fns := make([]*exec.Cmd, len(cts))
+	urls, logs := make([]string, len(cts)), make([]*tail, len(cts))
+	for j, ct := range cts {
+		fn, url, stderr, err := start(ct)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ct.name, err)
+		}
+		defer stopProcess(fn)
+		if err := waitHealthy(ctx, url+"/healthz"); err != nil {
+			return nil, fmt.Errorf("%s: %w\n%s", ct.name, err, stderr)
+		}
+		fns[j], urls[j], logs[j] = fn, url, stderr
 	}
-	defer stopProcess(fn)
-	if err := waitHealthy(ctx, base+"/healthz"); err != nil {
-		return f, fmt.Errorf("%w\n%s", err, stderr)
-	}
-	s.url = base + "/push?action=cdr&version=1"
-	cpu0 := cpuTime(fn.Process.Pid)
-	res, err := s.run(ctx, c.duration)
-	if err != nil {
-		return f, fmt.Errorf("%w\n%s", err, stderr)
-	}
-	cpu := cpuTime(fn.Process.Pid) - cpu0
-	f.hwm = memory(fn.Process.Pid, "VmHWM")
-	f.pushes, f.delivered = len(res.outcomes), res.delivered
-	lat := make([]time.Duration, 0, len(res.outcomes))
-	for _, o := range res.outcomes {
-		lat = append(lat, o.latency)
-		if o.errCode == 0 {
-			f.ok++
+	lat, cpu := make([][]time.Duration, len(cts)), make([]time.Duration, len(cts))
+	for r := range c.rounds {
+		for j, ct := range cts {
+			fmt.Fprintf(os.Stderr, "round %d of %d: %s…\n", r+1, c.rounds, ct.name)
+			s := base
+			s.url, s.prefix = urls[j]+"/push?action=cdr&version=1", fmt.Sprintf("side-%d-%d-", j, r)
+			cpu0 := cpuTime(fns[j].Process.Pid)
+			res, err := s.run(ctx, c.duration/time.Duration(c.rounds))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w\n%s", ct.name, err, logs[j])
+			}
+			cpu[j] += cpuTime(fns[j].Process.Pid) - cpu0
+			f := &figs[j]
+			f.pushes, f.delivered = f.pushes+len(res.outcomes), f.delivered+res.delivered
+			for _, o := range res.outcomes {
+				lat[j] = append(lat[j], o.latency)
+				if o.errCode == 0 {
+					f.ok++
+				}
+			}
 		}
 	}
-	if f.ok < f.pushes {
-		fmt.Fprintf(os.Stderr, "%s: %d of %d pushes not answered ErrCode 0; its log ends:\n%s\n", ct.name, f.pushes-f.ok, f.pushes, stderr)
+	for j, ct := range cts {
+		f := &figs[j]
+		f.coldHealth, f.coldPush = ms(percentile(health[j], 0.5)), ms(percentile(first[j], 0.5))
+		f.hwm = memory(fns[j].Process.Pid, "VmHWM")
+		f.p50, f.p99 = ms(percentile(lat[j], 0.5)), ms(percentile(lat[j], 0.99))
+		if f.pushes > 0 {
+			f.cpuPerPush = float64(cpu[j].Microseconds()) / 1000 / float64(f.pushes)
+		}
+		if f.ok < f.pushes {
+			fmt.Fprintf(os.Stderr, "%s: %d of %d pushes not answered ErrCode 0; its log ends:\n%s\n", ct.name, f.pushes-f.ok, f.pushes, logs[j])
+		}
 	}
-	f.p50, f.p99 = ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99))
-	if f.pushes > 0 {
-		f.cpuPerPush = float64(cpu.Microseconds()) / 1000 / float64(f.pushes)
-	}
-	return f, nil
+	return figs, nil
 }
 
 // coldStart starts a fresh process and returns the time from exec to its
