@@ -6,8 +6,9 @@
 // It stands in for the SDK's config.LoadDefaultConfig, which reads the
 // environment itself and links what a function never uses: shared config
 // and credentials files, profiles, SSO and SSO-OIDC, STS (assume role,
-// web identity) and credential_process (about 1.7 MB of the executable). The pieces are the SDK's own: its static and
-// endpoint credential providers behind its credentials cache, and its
+// web identity) and credential_process (about 1.7 MB of the executable).
+// The pieces are the SDK's own: its static, container-endpoint and EC2
+// instance-role credential providers behind its credentials cache, and its
 // default HTTP client and retryer, which each client makes when the
 // aws.Config leaves them nil.
 package awsconf

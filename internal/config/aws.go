@@ -106,10 +106,9 @@ var awsServices = []struct{ id, env string }{
 }
 
 // Check reports what is wrong with the AWS variables, every problem, each
-// naming its variable and never a value: a half-set key pair, a
-// malformed region or URL. Load does not fail for
-// them: they matter only to a program that builds an AWS client, which
-// checks at start-up.
+// naming its variable and never a value: a half-set key pair, a malformed
+// region or URL. Load does not fail for them: they matter only to a
+// program that builds an AWS client, which checks at start-up.
 func (a AWS) Check() error { return a.err }
 
 // aws reads the AWS variables. Keys and tokens are read as they are,
@@ -202,13 +201,10 @@ func containerHost(host string) bool {
 // awsURL checks an endpoint variable: "" or an absolute http(s) URL. The
 // error does not quote the value, which may carry a password.
 func awsURL(name, v string) error {
-	if v == "" {
+	if v == "" || httpURL(v, false) {
 		return nil
 	}
-	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s must be an http or https URL such as http://127.0.0.1:5000", name)
-	}
-	return nil
+	return fmt.Errorf("%s must be an http or https URL such as http://127.0.0.1:5000", name)
 }
 
 // validRegion reports whether s is "" or could be a region name: letters,

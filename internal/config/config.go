@@ -10,7 +10,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -427,7 +426,7 @@ func (r *reader) endpoint(name, def string) string {
 		}
 		return v
 	}
-	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if !httpURL(v, false) {
 		r.fail(name, fmt.Sprintf("is %q; want a host such as ccc.tencentcloudapi.com or a URL such as http://127.0.0.1:8080", v))
 	}
 	return v

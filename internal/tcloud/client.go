@@ -257,8 +257,9 @@ func (w watcher) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // shortCut reads a reply the SDK would parse, and when it is plainly a
 // success keeps its Response object in a and hands the SDK an empty one
-// instead: the SDK reads every reply with its own JSON package four times
-// (twice for each of two error forms, once more to hand it to the
+// instead: the SDK reads every reply with its own JSON package five times
+// (TryReadErr and ParseErrorFromHTTPResponse each once per error form, the
+// API 3.0 one and the deprecated one, then once more to hand it to the
 // response), which for a ~5 KB DescribeSessionDetail reply cost more CPU
 // than the rest of the call. Any other reply goes to the SDK as it came,
 // so that its errors stay exactly the SDK's.

@@ -131,14 +131,14 @@ func measureAll(ctx context.Context, cts []contender, base step, c nodeConfig) (
 			s := base
 			s.prefix = fmt.Sprintf("side-%d-", j)
 			h, err := coldStart(ctx, ct, &s, false, i)
-			if err == nil {
-				var p time.Duration
-				p, err = coldStart(ctx, ct, &s, true, i)
-				health[j], first[j] = append(health[j], h), append(first[j], p)
-			}
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", ct.name, err)
 			}
+			p, err := coldStart(ctx, ct, &s, true, i)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", ct.name, err)
+			}
+			health[j], first[j] = append(health[j], h), append(first[j], p)
 		}
 	}
 
